@@ -1,0 +1,1 @@
+"""Reading EMOPIA: sources, labels, notes, piano rolls, cache, splits and DataModules."""

@@ -1,0 +1,57 @@
+"""An on-disk cache of rendered rolls, keyed on everything that shapes them.
+
+One folder per key holds ``rolls.npy`` (every clip's roll stacked along time) and ``index.json``.
+It is written to a temporary folder and renamed into place, so a run killed mid-write leaves no
+half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# Bump when the rendering code changes what it produces for the same settings.
+CACHE_VERSION = 1
+
+
+def cache_key(source_fingerprint: str, spec: dict) -> str:
+    """Hex key of a (data source, representation settings, code version) triple."""
+    payload = json.dumps(
+        {"source": source_fingerprint, "spec": spec, "version": CACHE_VERSION}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def entry_dir(cache_dir: str | os.PathLike, kind: str, key: str) -> Path:
+    return Path(cache_dir) / f"{kind}-{key}"
+
+
+def save_entry(folder: Path, rolls: np.ndarray, index: dict) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        np.save(staging / "rolls.npy", rolls)
+        (staging / "index.json").write_text(json.dumps(index))
+        try:
+            os.replace(staging, folder)
+        except OSError:  # another process finished the same entry first: theirs is as good
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def load_entry(folder: Path) -> tuple[np.ndarray, dict] | None:
+    """(rolls memory-mapped read-only, index), or None if absent or unreadable."""
+    try:
+        index = json.loads((folder / "index.json").read_text())
+        rolls = np.load(folder / "rolls.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    return rolls, index

@@ -1,0 +1,99 @@
+"""LightningDataModule of whole EMOPIA clips as piano-roll sequences."""
+
+from __future__ import annotations
+
+import logging
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader
+
+from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate
+from emopia_lightning.data.corpus import ClipCorpus, load_corpus
+from emopia_lightning.data.labels import class_names
+from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.data.splits import PARTS, Split, make_split
+
+log = logging.getLogger(__name__)
+
+
+class EmopiaClipDataModule(pl.LightningDataModule):
+    """Clips as (frames, pitches) rolls at ``fs`` frames per second, labelled for ``task``.
+
+    ``split`` is the ``split`` config group (``name`` plus its options, see ``data/splits.py``).
+    The default ``fs=8`` is one frame per sixteenth note at EMOPIA's 120 bpm: a 40 s clip is 320
+    LSTM steps instead of the 4,000 of the report's 100 fps roll.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        cache_dir: str | None,
+        split: dict,
+        task: str = "quadrant",
+        fs: float = 8.0,
+        lowest_pitch: int = 21,
+        n_pitches: int = 88,
+        velocity: bool = True,
+        max_seconds: float | None = 40.0,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        progress: bool = True,
+    ):
+        super().__init__()
+        # Plain values only, so checkpoints load with weights_only=True.
+        split = OmegaConf.to_container(split, resolve=True) if isinstance(split, DictConfig) else dict(split)
+        self.save_hyperparameters(logger=False)
+        self.spec = TimeRollSpec(fs=fs, lowest_pitch=lowest_pitch, n_pitches=n_pitches, velocity=velocity)
+        self.class_names = class_names(task)
+        self.corpus: ClipCorpus | None = None
+        self.split: Split | None = None
+        self.datasets: dict[str, ClipRollDataset] = {}
+
+    def prepare_data(self) -> None:
+        # Runs on one process only: parse the MIDI once and fill the cache for setup() to read.
+        load_corpus(locate_emopia(self.hparams.root), self.spec, self.hparams.cache_dir, self.hparams.progress)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        source = locate_emopia(self.hparams.root)
+        self.corpus = load_corpus(source, self.spec, self.hparams.cache_dir, self.hparams.progress)
+        options = dict(self.hparams.split)
+        self.split = make_split(self.corpus.labels, source.split_csvs, **options)
+        max_frames = None
+        if self.hparams.max_seconds:
+            max_frames = round(self.hparams.max_seconds * self.hparams.fs)
+        for part in PARTS:
+            self.datasets[part] = ClipRollDataset(
+                self.corpus, self.split.part(part), self.hparams.task, max_frames, self.hparams.velocity
+            )
+        log.info(
+            "EMOPIA from %s: %d clips; split %s: %s",
+            source.location,
+            len(self.corpus),
+            options.get("name"),
+            self.split.sizes(),
+        )
+
+    def _loader(self, part: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            self.datasets[part],
+            batch_size=self.hparams.batch_size,
+            shuffle=shuffle,
+            num_workers=self.hparams.num_workers,
+            pin_memory=self.hparams.pin_memory,
+            persistent_workers=self.hparams.num_workers > 0,
+            collate_fn=pad_collate,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,46 @@
+"""Clip-level roll sequences for sequence classifiers (LSTM and friends)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from emopia_lightning.data.corpus import ClipCorpus
+
+
+class ClipRollDataset(Dataset):
+    """One item per clip: its roll as a float sequence and its class index.
+
+    Items are ``(roll, target)`` with ``roll`` (frames, n_pitches) float32 in [0, 1] (velocity rolls
+    are divided by 127), cut to the first ``max_frames`` frames.
+    """
+
+    def __init__(
+        self,
+        corpus: ClipCorpus,
+        positions: np.ndarray,
+        task: str,
+        max_frames: int | None,
+        velocity: bool,
+    ):
+        self.corpus = corpus
+        self.positions = np.asarray(positions)
+        self.targets = np.array([corpus.labels[i].target(task) for i in self.positions])
+        self.max_frames = max_frames
+        self.scale = 1.0 / 127.0 if velocity else 1.0
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
+        roll = self.corpus.roll(self.positions[item])[: self.max_frames]  # (frames, P)
+        return torch.from_numpy(roll.astype(np.float32) * self.scale), int(self.targets[item])
+
+
+def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pad clips to the batch's longest: (B, T, P) rolls, (B,) lengths, (B,) targets."""
+    rolls, targets = zip(*batch)
+    lengths = torch.tensor([len(r) for r in rolls])
+    padded = torch.nn.utils.rnn.pad_sequence(list(rolls), batch_first=True)  # (B, T, P)
+    return padded, lengths, torch.tensor(targets)

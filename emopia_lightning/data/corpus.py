@@ -1,0 +1,100 @@
+"""Every EMOPIA clip rendered as a roll, with its label: parsed once, then read from the cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from emopia_lightning.data.cache import cache_key, entry_dir, load_entry, save_entry
+from emopia_lightning.data.labels import ClipLabel, parse_clip_name
+from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
+from emopia_lightning.data.source import EmopiaSource
+
+log = logging.getLogger(__name__)
+
+
+class RollSpec(Protocol):
+    def render(self, notes: Notes) -> np.ndarray: ...
+
+    def key(self) -> dict: ...
+
+
+@dataclass
+class ClipCorpus:
+    """Labelled clips and their rolls; clip ``i``'s roll is ``rolls[offsets[i]:offsets[i + 1]]``."""
+
+    labels: list[ClipLabel]
+    rolls: np.ndarray  # (total rows, n_pitches)
+    offsets: np.ndarray  # (n_clips + 1,)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file stem, reason)
+    from_cache: bool = False
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def roll(self, i: int) -> np.ndarray:
+        return self.rolls[self.offsets[i] : self.offsets[i + 1]]
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _render_all(
+    source: EmopiaSource, spec: RollSpec, progress: bool
+) -> tuple[list[str], list[np.ndarray], list[tuple[str, str]]]:
+    names, rolls, skipped = [], [], []
+    blobs = source.read_all()
+    for stem in tqdm(sorted(blobs), desc="Parsing MIDI", unit="clip", disable=not progress):
+        try:
+            parse_clip_name(stem)
+            rolls.append(spec.render(read_notes(blobs[stem])))
+            names.append(stem)
+        except (MidiReadError, ValueError) as error:
+            skipped.append((stem, str(error)))
+    return names, rolls, skipped
+
+
+def warn_skipped(skipped: list[tuple[str, str]], total: int) -> None:
+    """One warning naming every skipped file (the first ten with reasons)."""
+    if not skipped:
+        return
+    shown = "; ".join(f"{name} ({reason})" for name, reason in skipped[:10])
+    more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+    log.warning("Skipped %d of %d MIDI files: %s%s", len(skipped), total, shown, more)
+
+
+def load_corpus(
+    source: EmopiaSource,
+    spec: RollSpec,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> ClipCorpus:
+    """Render every clip of ``source`` with ``spec``, reading/writing the cache when one is given."""
+    folder = None
+    if cache_dir is not None:
+        key = cache_key(source.fingerprint(), spec.key())
+        folder = entry_dir(cache_dir, spec.key()["kind"], key)
+    cached = load_entry(folder) if folder is not None else None
+    if cached is not None:
+        rolls, index = cached
+        names, offsets, skipped = index["names"], np.asarray(index["offsets"]), index["skipped"]
+        from_cache = True
+    else:
+        names, parts, skipped = _render_all(source, spec, progress)
+        if not names:
+            raise ValueError(f"no readable EMOPIA clip in {source.location}")
+        offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        rolls = np.concatenate(parts)
+        if folder is not None:
+            index = {"names": names, "offsets": offsets.tolist(), "skipped": skipped}
+            save_entry(folder, rolls, {**index, "spec": spec.key()})
+        from_cache = False
+    skipped = [tuple(s) for s in skipped]
+    warn_skipped(skipped, len(names) + len(skipped))
+    labels = [parse_clip_name(name) for name in names]
+    return ClipCorpus(labels, rolls, offsets, skipped, from_cache)

@@ -1,0 +1,95 @@
+"""Emotion labels of EMOPIA clips, read from their file names.
+
+A clip is named ``Q<quadrant>_<songId>_<clipIndex>.mid``. The song id is a YouTube id and may itself
+contain ``_`` and ``-``, so the quadrant is the text before the first ``_`` and the clip index the
+text after the last one. Quadrants follow Russell's circumplex:
+
+======  =========  =======  ==================
+ name    valence   arousal   readable names
+======  =========  =======  ==================
+ Q1      positive   high     happy, excited
+ Q2      negative   high     tense, angry
+ Q3      negative   low      sad, depressed
+ Q4      positive   low      calm, relaxed
+======  =========  =======  ==================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+
+# Class names per classification task, in label-index order.
+TASK_CLASSES: dict[str, tuple[str, ...]] = {
+    "quadrant": QUADRANTS,
+    "arousal": ("low", "high"),
+    "valence": ("negative", "positive"),
+}
+
+_CLIP_NAME = re.compile(r"^Q(?P<quadrant>[1-4])_(?P<song>.+)_(?P<index>\d+)$")
+
+
+@dataclass(frozen=True)
+class ClipLabel:
+    """Identity and emotion of one clip; ``quadrant`` is 1..4."""
+
+    name: str
+    quadrant: int
+    song_id: str
+    clip_index: int
+
+    @property
+    def arousal(self) -> int:
+        """1 for high arousal (Q1, Q2), 0 for low (Q3, Q4)."""
+        return int(self.quadrant in (1, 2))
+
+    @property
+    def valence(self) -> int:
+        """1 for positive valence (Q1, Q4), 0 for negative (Q2, Q3)."""
+        return int(self.quadrant in (1, 4))
+
+    def target(self, task: str) -> int:
+        """The class index of this clip for ``task`` (see :data:`TASK_CLASSES`)."""
+        if task == "quadrant":
+            return self.quadrant - 1
+        if task == "arousal":
+            return self.arousal
+        if task == "valence":
+            return self.valence
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}")
+
+
+def clip_stem(file_name: str) -> str:
+    """``midis/Q1_abc_0.mid`` -> ``Q1_abc_0``."""
+    stem = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"\.midi?$", "", stem, flags=re.IGNORECASE)
+
+
+def parse_clip_name(file_name: str) -> ClipLabel:
+    """Read quadrant, song id and clip index from an EMOPIA file name (path and suffix allowed)."""
+    stem = clip_stem(file_name)
+    match = _CLIP_NAME.match(stem)
+    if match is None:
+        raise ValueError(
+            f"{file_name!r} is not an EMOPIA clip name (expected Q<1-4>_<songId>_<clipIndex>.mid)"
+        )
+    return ClipLabel(
+        name=stem,
+        quadrant=int(match["quadrant"]),
+        song_id=match["song"],
+        clip_index=int(match["index"]),
+    )
+
+
+def class_names(task: str) -> tuple[str, ...]:
+    """Class names of ``task`` in label-index order."""
+    try:
+        return TASK_CLASSES[task]
+    except KeyError:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}") from None
+
+
+def num_classes(task: str) -> int:
+    return len(class_names(task))

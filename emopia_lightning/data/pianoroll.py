@@ -1,0 +1,120 @@
+"""Piano rolls: the two representations every model here reads.
+
+Layouts (time first, so a roll is also a sequence of frames):
+
+- time roll  ``(frames, n_pitches)`` uint8 — the report's representation: one frame per ``1/fs``
+  seconds (``fs=100``: 10 ms), value 1 (binary) or the note's velocity 1..127.
+- beat roll  ``(steps, n_pitches)`` bool — beat-quantised, ``steps_per_beat`` steps per quarter note
+  (4: sixteenth notes, 16 steps per 4/4 bar); cut into GAN segments of shape
+  ``(bars, steps_per_bar, n_pitches)`` by :func:`cut_segments`.
+
+Column ``j`` of either roll is MIDI pitch ``lowest_pitch + j``. A note outside that range is moved by
+whole octaves into it, keeping its pitch class. Sustain pedal is ignored, as in the report's
+pretty_midi rolls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from emopia_lightning.data.notes import Notes
+
+
+def fold_into_range(pitch: np.ndarray, lowest: int, n_pitches: int) -> np.ndarray:
+    """Move pitches outside ``[lowest, lowest + n_pitches)`` by octaves until they fit."""
+    if n_pitches < 12:
+        raise ValueError(f"n_pitches must cover an octave (>= 12), got {n_pitches}")
+    pitch = np.asarray(pitch, dtype=np.int64)
+    highest = lowest + n_pitches - 1
+    below = pitch < lowest
+    above = pitch > highest
+    folded = pitch.copy()
+    folded[below] += 12 * -(-(lowest - pitch[below]) // 12)
+    folded[above] -= 12 * -(-(pitch[above] - highest) // 12)
+    return folded
+
+
+def _spans_to_roll(
+    start: np.ndarray, end: np.ndarray, column: np.ndarray, value: np.ndarray, n_columns: int
+) -> np.ndarray:
+    """A (max(end), n_columns) roll with ``roll[start:end, column] = value`` for every note.
+
+    Vectorised over cells through flat indices (about 0.3 s for all of EMOPIA at 100 fps); where
+    notes of one pitch overlap, the loudest wins.
+    """
+    n_rows = int(end.max())
+    roll = np.zeros(n_rows * n_columns, dtype=np.uint8)
+    order = np.argsort(value, kind="stable")  # quietest first, so the loudest is written last
+    start, end, column, value = start[order], end[order], column[order], value[order]
+    lengths = end - start
+    onset_cell = start * n_columns + column  # flat index of each note's first cell
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    frame_offset = np.arange(int(lengths.sum()), dtype=np.int64) - first  # (cells,)
+    roll[np.repeat(onset_cell, lengths) + frame_offset * n_columns] = np.repeat(value, lengths)
+    return roll.reshape(n_rows, n_columns)
+
+
+def _quantise(start: np.ndarray, end: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Onset and offset cells at ``rate`` cells per unit; every note keeps at least one cell."""
+    first = np.round(start * rate).astype(np.int64)
+    last = np.maximum(first + 1, np.round(end * rate).astype(np.int64))
+    return first, last
+
+
+@dataclass(frozen=True)
+class TimeRollSpec:
+    """The report's piano roll: ``fs`` frames per second, binary or velocity."""
+
+    fs: float = 100.0
+    lowest_pitch: int = 0
+    n_pitches: int = 128
+    velocity: bool = False
+
+    def render(self, notes: Notes) -> np.ndarray:
+        """(frames, n_pitches) uint8."""
+        start, end = _quantise(notes.start_s, notes.end_s, self.fs)
+        column = fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch
+        value = notes.velocity if self.velocity else np.ones(len(notes), np.uint8)
+        return _spans_to_roll(start, end, column, value, self.n_pitches)
+
+    def key(self) -> dict:
+        return {"kind": "time_roll", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class BeatRollSpec:
+    """Beat-quantised binary roll: ``steps_per_beat`` steps per quarter note."""
+
+    steps_per_beat: int = 4
+    lowest_pitch: int = 22
+    n_pitches: int = 84  # 22..105: every EMOPIA note fits
+
+    def render(self, notes: Notes) -> np.ndarray:
+        """(steps, n_pitches) uint8 of 0/1."""
+        start, end = _quantise(notes.start_beat, notes.end_beat, self.steps_per_beat)
+        column = fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch
+        value = np.ones(len(notes), np.uint8)
+        return _spans_to_roll(start, end, column, value, self.n_pitches)
+
+    def key(self) -> dict:
+        return {"kind": "beat_roll", **asdict(self)}
+
+
+def cut_segments(
+    roll: np.ndarray, steps_per_bar: int, bars_per_segment: int, hop_bars: int | None = None
+) -> np.ndarray:
+    """Cut a beat roll into whole segments: (steps, P) -> (n, bars_per_segment, steps_per_bar, P).
+
+    Segments start every ``hop_bars`` bars (default: back to back); a trailing part shorter than a
+    segment is dropped, so every segment is full length.
+    """
+    hop_bars = hop_bars or bars_per_segment
+    segment_steps = steps_per_bar * bars_per_segment
+    starts = range(0, len(roll) - segment_steps + 1, hop_bars * steps_per_bar)
+    segments = [roll[s : s + segment_steps] for s in starts]
+    if not segments:
+        return np.zeros((0, bars_per_segment, steps_per_bar, roll.shape[1]), roll.dtype)
+    stacked = np.stack(segments)  # (n, segment_steps, P)
+    return stacked.reshape(len(segments), bars_per_segment, steps_per_bar, roll.shape[1])

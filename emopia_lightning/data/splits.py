@@ -1,0 +1,129 @@
+"""Train / validation / test splits of the clips, all deterministic given a seed.
+
+- ``official``: EMOPIA's song-level split (767 / 198 / 86 clips in 1.0), read from the release's
+  clip-level CSVs, or derived from its song-level ``*_SL.csv`` files where only those exist.
+- ``random``: the report's stratified random split (876 / 114 / 88): songs may straddle parts.
+- ``kfold``: fold ``fold`` of ``n_folds`` is the test set, stratified by quadrant; ``grouped=true``
+  keeps every song inside one fold. Validation is carved from the remaining folds the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+from emopia_lightning.data.labels import ClipLabel
+
+PARTS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Clip positions (indices into the corpus) of each part."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    def part(self, name: str) -> np.ndarray:
+        return getattr(self, name)
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(self.part(name)) for name in PARTS}
+
+
+def _csv_column(text: str, column: str) -> set[str]:
+    rows = csv.DictReader(io.StringIO(text))
+    return {row[column].strip() for row in rows if row.get(column)}
+
+
+def official_split(labels: Sequence[ClipLabel], split_csvs: Mapping[str, str]) -> Split:
+    """EMOPIA's official split; clips listed in no part (27 in 1.0) are left out."""
+    if all(f"{part}.csv" in split_csvs for part in PARTS):
+        members = {part: _csv_column(split_csvs[f"{part}.csv"], "fname") for part in PARTS}
+        key = [label.name for label in labels]
+    elif all(f"{part}_SL.csv" in split_csvs for part in PARTS):
+        members = {part: _csv_column(split_csvs[f"{part}_SL.csv"], "songID") for part in PARTS}
+        key = [label.song_id for label in labels]
+    else:
+        raise FileNotFoundError(
+            "split=official needs the release's split/{train,val,test}.csv (or *_SL.csv) beside "
+            "the MIDI files; none found. Use split=random or split=kfold, or add the split folder."
+        )
+    parts = {part: np.array([i for i, k in enumerate(key) if k in members[part]]) for part in PARTS}
+    return Split(**parts)
+
+
+def _quadrants(labels: Sequence[ClipLabel], positions: np.ndarray) -> np.ndarray:
+    return np.array([labels[i].quadrant for i in positions])
+
+
+def _songs(labels: Sequence[ClipLabel], positions: np.ndarray) -> np.ndarray:
+    return np.array([labels[i].song_id for i in positions])
+
+
+def random_split(
+    labels: Sequence[ClipLabel], val_size: float | int, test_size: float | int, seed: int
+) -> Split:
+    """Stratified by quadrant; sizes are fractions of all clips, or clip counts."""
+    everything = np.arange(len(labels))
+    rest, test = train_test_split(
+        everything, test_size=test_size, stratify=_quadrants(labels, everything), random_state=seed
+    )
+    if isinstance(val_size, float):
+        val_size = round(val_size * len(labels))  # a fraction of all clips, not of the rest
+    train, val = train_test_split(
+        rest, test_size=val_size, stratify=_quadrants(labels, rest), random_state=seed
+    )
+    return Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+def _one_fold(
+    labels: Sequence[ClipLabel], positions: np.ndarray, n_folds: int, fold: int, grouped: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, held-out) positions for fold ``fold`` of ``n_folds`` over ``positions``."""
+    quadrants = _quadrants(labels, positions)
+    if grouped:
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        folds = splitter.split(positions, quadrants, groups=_songs(labels, positions))
+    else:
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        folds = splitter.split(positions, quadrants)
+    rest, held_out = list(folds)[fold]
+    return positions[rest], positions[held_out]
+
+
+def kfold_split(
+    labels: Sequence[ClipLabel], n_folds: int, fold: int, grouped: bool, seed: int, val_folds: int
+) -> Split:
+    """Test on fold ``fold``; validation is 1/``val_folds`` of the rest, split the same way."""
+    if not 0 <= fold < n_folds:
+        raise ValueError(f"fold must be in 0..{n_folds - 1}, got {fold}")
+    rest, test = _one_fold(labels, np.arange(len(labels)), n_folds, fold, grouped, seed)
+    train, val = _one_fold(labels, rest, val_folds, 0, grouped, seed)
+    return Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+def make_split(
+    labels: Sequence[ClipLabel], split_csvs: Mapping[str, str], name: str, seed: int = 0, **options
+) -> Split:
+    """The split named in config (``split.name``) with its options."""
+    if name == "official":
+        return official_split(labels, split_csvs)
+    if name == "random":
+        return random_split(labels, options["val_size"], options["test_size"], seed)
+    if name == "kfold":
+        return kfold_split(
+            labels,
+            options["n_folds"],
+            options["fold"],
+            options["grouped"],
+            seed,
+            options.get("val_folds", 9),
+        )
+    raise ValueError(f"unknown split {name!r}; choose official, random or kfold")

@@ -1,0 +1,1 @@
+"""LightningModules; the plain nn.Modules they wrap live in ``components``."""

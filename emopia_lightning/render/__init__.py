@@ -1,0 +1,1 @@
+"""Pictures, MIDI and audio written for people to look at and listen to."""

@@ -1,0 +1,111 @@
+"""Shared fixtures: real EMOPIA from ../shared (or $EMOPIA_ROOT), tiny MIDI made in code, configs."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+import symusic
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from emopia_lightning import PROJECT_ROOT
+
+CONF_DIR = PROJECT_ROOT / "conf"
+
+# Tests share two cores with pytest itself: one torch thread each keeps steps fast.
+torch.set_num_threads(1)
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def emopia_root() -> Path:
+    root = Path(os.environ.get("EMOPIA_ROOT", PROJECT_ROOT.parent / "shared" / "data" / "emopia"))
+    if not (root / "midis.zip").exists() and not (root / "midis").exists():
+        pytest.fail(f"EMOPIA is needed for the tests: not found at {root} (set EMOPIA_ROOT)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    return emopia_root()
+
+
+@pytest.fixture(scope="session")
+def real_clips(data_root) -> dict[str, bytes]:
+    """A few real clips per quadrant, from different songs, as MIDI bytes keyed by file stem."""
+    from emopia_lightning.data.source import locate_emopia
+
+    source = locate_emopia(data_root)
+    chosen: dict[str, bytes] = {}
+    songs_seen: set[str] = set()
+    for stem in sorted(source.members):
+        quadrant, song = stem[:2], stem[3:].rsplit("_", 1)[0]
+        if song in songs_seen or sum(s.startswith(quadrant) for s in chosen) >= 3:
+            continue
+        songs_seen.add(song)
+        chosen[stem] = source.read(stem)
+    return chosen
+
+
+def write_release_folder(folder: Path, clips: dict[str, bytes]) -> Path:
+    """An extracted-release layout: ``folder/midis/*.mid``."""
+    (folder / "midis").mkdir(parents=True, exist_ok=True)
+    for stem, blob in clips.items():
+        (folder / "midis" / f"{stem}.mid").write_bytes(blob)
+    return folder
+
+
+def write_release_zip(path: Path, clips: dict[str, bytes], top: str = "EMOPIA_1.0") -> Path:
+    """A zipped release as downloaded: ``top/midis/*.mid``, plus macOS resource forks to ignore."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for stem, blob in clips.items():
+            archive.writestr(f"{top}/midis/{stem}.mid", blob)
+            archive.writestr(f"__MACOSX/{top}/midis/._{stem}.mid", b"\x00\x05\x16\x07junk")
+    return path
+
+
+def make_midi(notes: list[tuple[int, int, int, int]], tpq: int = 480, qpm: float = 120.0) -> bytes:
+    """MIDI bytes of one piano track; notes are (start tick, duration ticks, pitch, velocity)."""
+    score = symusic.Score(tpq)
+    score.tempos.append(symusic.Tempo(0, qpm))
+    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    track = symusic.Track("piano", 0, False)
+    for start, duration, pitch, velocity in notes:
+        track.notes.append(symusic.Note(start, duration, pitch, velocity))
+    score.tracks.append(track)
+    return score.dumps_midi()
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def compose_train(overrides: list[str], output_dir: Path, cache: Path) -> DictConfig:
+    """The train config as a test run needs it: CPU, no logger, tiny net, paths under tmp."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="train",
+            return_hydra_config=True,
+            overrides=[
+                "logger=none",
+                "trainer=cpu",
+                "extras.print_config=false",
+                "extras.torch_threads=1",
+                "data.progress=false",
+                *overrides,
+            ],
+        )
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        cfg.paths.cache_dir = str(cache)
+        cfg.paths.data_dir = str(emopia_root())
+    return cfg

@@ -1,0 +1,63 @@
+"""The training path in-process: compose the config, train briefly on real EMOPIA, test, resume."""
+
+import json
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from conftest import CONF_DIR, compose_train
+from emopia_lightning.train import train
+
+TINY = ["model.net.hidden_size=16", "model.net.num_layers=1", "data.max_seconds=8", "data.batch_size=16"]
+SHORT = ["trainer.max_epochs=2", "trainer.limit_train_batches=3", "trainer.limit_val_batches=2", "trainer.limit_test_batches=2"]
+
+
+@pytest.mark.parametrize("task, classes", [("quadrant", 4), ("arousal", 2)])
+def test_train_validates_checkpoints_and_tests(tmp_path, cache_dir, task, classes):
+    cfg = compose_train([f"task={task}", *TINY, *SHORT], tmp_path, cache_dir)
+    metrics = train(cfg)
+    assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["test/loss"] > 0
+    assert {"val/acc", "val/f1", "train/loss", "test/f1"} <= set(metrics)
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["metrics"]["test/acc"] == metrics["test/acc"]
+    best = record["best_checkpoint"]
+    assert best and best.startswith(str(tmp_path / "checkpoints"))
+    assert (tmp_path / "checkpoints" / "last.ckpt").exists()
+    assert (tmp_path / "confusion_matrix_test.png").stat().st_size > 1000
+    # Checkpoints hold plain data only: they load without unpickling code, and describe the run.
+    checkpoint = torch.load(best, map_location="cpu", weights_only=True)
+    assert checkpoint["run_config"]["task"] == task
+    assert checkpoint["state_dict"]["net.head.1.weight"].shape[0] == classes
+
+
+def test_a_killed_run_resumes_from_last_checkpoint(tmp_path, cache_dir):
+    first = compose_train([*TINY, *SHORT, "trainer.max_epochs=1", "test=false"], tmp_path, cache_dir)
+    train(first)
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["epoch"] == 0
+    resumed = compose_train([*TINY, *SHORT, "trainer.max_epochs=2", "ckpt_path=last", "test=false"], tmp_path, cache_dir)
+    train(resumed)
+    state = torch.load(last, weights_only=True)
+    # Continued into epoch 2 rather than starting again: 3 batches per epoch, both counted.
+    assert state["global_step"] == 6 and state["epoch"] >= 1
+
+
+def test_datamodule_serves_padded_batches_of_the_official_split(tmp_path, cache_dir):
+    cfg = compose_train(["data.batch_size=4"], tmp_path, cache_dir)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    assert {k: len(v) for k, v in datamodule.datasets.items()} == {"train": 767, "val": 198, "test": 86}
+    rolls, lengths, targets = next(iter(datamodule.val_dataloader()))
+    assert rolls.shape == (4, int(lengths.max()), 88) and rolls.dtype == torch.float32
+    assert lengths.max() <= 40 * 8 and 0.0 <= rolls.min() and rolls.max() <= 1.0
+    assert targets.tolist() == [ds for ds in datamodule.datasets["val"].targets[:4]]
+
+
+def test_every_model_and_experiment_config_runs_a_step(tmp_path, cache_dir):
+    configs = [f"model={p.stem}" for p in (CONF_DIR / "model").glob("*.yaml")]
+    configs += [f"experiment={p.stem}" for p in (CONF_DIR / "experiment").glob("*.yaml")]
+    assert configs
+    for i, override in enumerate(sorted(configs)):
+        cfg = compose_train([override, "debug=fast_dev_run", *TINY], tmp_path / str(i), cache_dir)
+        assert "test/acc" in train(cfg), override
