@@ -23,9 +23,9 @@ class ConfusionMatrixPlot(pl.Callback):
         matrix = getattr(pl_module, "confusion", {}).get("test")
         if matrix is None or not trainer.is_global_zero:
             return
-        path = plot_confusion_matrix(
-            matrix.numpy(), pl_module.class_names, f"test confusion matrix", self.output_dir / "confusion_matrix_test.png"
-        )
+        title = f"{pl_module.hparams.get('name', 'model')} · {pl_module.hparams.get('task', '')} · test"
+        path = self.output_dir / "confusion_matrix_test.png"
+        plot_confusion_matrix(matrix.numpy(), pl_module.class_names, title, path)
         log.info("Confusion matrix written to %s", path)
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):

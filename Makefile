@@ -1,0 +1,44 @@
+# emopia_lightning — `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Two cores: idle OpenMP threads must not spin while another process works.
+export OMP_WAIT_POLICY ?= PASSIVE
+export WANDB_MODE ?= offline
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build first: the pin in pyproject then keeps pip from fetching a CUDA build.
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
+
+run: install ## the main job: train + test the LSTM on EMOPIA (CPU-sized), print metrics and output folder
+	$(BIN)/python -m emopia_lightning.train
+
+test: install ## the fast test suite (real EMOPIA clips from ../shared or $$EMOPIA_ROOT)
+	$(BIN)/python -m pytest
+
+test-slow: install ## the slow checks only
+	$(BIN)/python -m pytest -m slow
+
+bench: install ## benchmarks: parse/roll speed cold and cached, LSTM training throughput
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_lstm.py
+
+lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
+	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
+	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --out experiments/lstm_official.md
+
+clean: ## remove run outputs and the roll cache (not the venv)
+	rm -rf outputs multirun .cache
+
+.PHONY: help install run test test-slow bench lstm-results clean

@@ -1,0 +1,69 @@
+"""LSTM training throughput (clips/s) on real EMOPIA batches with the default config.
+
+``python benchmarks/bench_lstm.py [--steps 30] [--threads N] [overrides ...]``: times optimiser
+steps (forward, backward, update) of the composed ``model=lstm`` on the training split; the
+median over steps is printed, after a few warm-up steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from emopia_lightning import PROJECT_ROOT
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["data.progress=false", *args.overrides], return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg), tempfile.TemporaryDirectory() as tmp:
+        cfg.paths.output_dir = tmp
+        datamodule = instantiate(cfg.data)
+        datamodule.setup("fit")
+        model = instantiate(cfg.model)
+        optimizer = model.configure_optimizers()["optimizer"]
+        batches = iter(datamodule.train_dataloader())
+        seconds, clips = [], []
+        for step in range(args.steps + 3):
+            try:
+                batch = next(batches)
+            except StopIteration:
+                batches = iter(datamodule.train_dataloader())
+                batch = next(batches)
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            rolls, lengths, targets = batch
+            loss = torch.nn.functional.cross_entropy(model(rolls, lengths), targets)
+            loss.backward()
+            optimizer.step()
+            if step >= 3:  # warm-up steps excluded
+                seconds.append(time.perf_counter() - start)
+                clips.append(len(targets))
+    per_step = statistics.median(seconds)
+    print(
+        f"LSTM ({cfg.model.net.hidden_size} hidden x {cfg.model.net.num_layers} layers, "
+        f"{cfg.data.fs} fps, <= {cfg.data.max_seconds} s, batch {cfg.data.batch_size}, "
+        f"{torch.get_num_threads()} threads): median step {per_step * 1000:.0f} ms, "
+        f"{statistics.median(clips) / per_step:.0f} clips/s training; "
+        f"epoch of {len(datamodule.datasets['train'])} clips ~ {len(datamodule.datasets['train']) / (statistics.median(clips) / per_step):.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

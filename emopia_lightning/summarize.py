@@ -1,0 +1,81 @@
+"""Summarise a multirun: mean ± std of its jobs' metrics, grouped by chosen overrides.
+
+``python -m emopia_lightning.summarize outputs/lstm_official --group task --out experiments/x.md``
+reads every job folder's ``metrics.json`` and ``.hydra/overrides.yaml`` and writes a Markdown table
+(plus the same numbers as JSON beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+METRICS = ("test/acc", "test/f1", "val/acc")
+
+
+def read_jobs(sweep_dir: Path) -> list[dict]:
+    """One record per finished job: its overrides (key -> value) and its metrics."""
+    jobs = []
+    for metrics_file in sorted(sweep_dir.glob("*/metrics.json")):
+        overrides_file = metrics_file.parent / ".hydra" / "overrides.yaml"
+        overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.exists() else []
+        pairs = dict(o.split("=", 1) for o in overrides if "=" in o)
+        jobs.append({"overrides": pairs, "metrics": json.loads(metrics_file.read_text())["metrics"]})
+    return jobs
+
+
+def summarize(jobs: list[dict], group: list[str]) -> list[dict]:
+    """Rows of mean, sample std and count of each metric per group of jobs."""
+    grouped: dict[tuple, list[dict]] = defaultdict(list)
+    for job in jobs:
+        grouped[tuple(job["overrides"].get(key, "-") for key in group)].append(job)
+    rows = []
+    for key, members in sorted(grouped.items()):
+        row = {"group": dict(zip(group, key)), "seeds": sorted(m["overrides"].get("seed", "?") for m in members)}
+        for metric in METRICS:
+            values = [m["metrics"][metric] for m in members if metric in m["metrics"]]
+            if values:
+                spread = statistics.stdev(values) if len(values) > 1 else 0.0
+                row[metric] = {"mean": statistics.fmean(values), "std": spread, "n": len(values), "values": values}
+        rows.append(row)
+    return rows
+
+
+def to_markdown(rows: list[dict], group: list[str]) -> str:
+    header = [*group, *METRICS, "seeds"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row["group"][g] for g in group]
+        for metric in METRICS:
+            stats = row.get(metric)
+            cells.append(f"{stats['mean']:.3f} ± {stats['std']:.3f}" if stats else "-")
+        cells.append(",".join(row["seeds"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--group", nargs="*", default=["task"], help="override keys that define a row")
+    parser.add_argument("--out", type=Path, help="Markdown file to write (JSON beside it)")
+    args = parser.parse_args()
+    jobs = read_jobs(args.sweep_dir)
+    if not jobs:
+        raise SystemExit(f"error: no */metrics.json under {args.sweep_dir}")
+    rows = summarize(jobs, args.group)
+    table = to_markdown(rows, args.group)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table)
+        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

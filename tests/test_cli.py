@@ -1,0 +1,55 @@
+"""The command line as a user runs it, in real subprocesses."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import emopia_root
+from emopia_lightning import PROJECT_ROOT
+
+TINY = ["model.net.hidden_size=8", "model.net.num_layers=1", "data.max_seconds=4", "extras.print_config=false"]
+
+
+def run(args, tmp_path, extra_env=None):
+    env = {**os.environ, "WANDB_MODE": "offline", "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
+    env["EMOPIA_CACHE"] = str(tmp_path / "cache")
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "emopia_lightning.train", *args, *TINY, f"paths.log_dir={tmp_path}/outputs"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_main_command_with_default_wandb_logger_reports_metrics_and_outputs(tmp_path):
+    result = run(["debug=fast_dev_run"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Test metrics: test/acc=" in result.stdout
+    output_dir = result.stdout.split("Outputs: ")[1].strip()
+    assert output_dir.startswith(str(tmp_path / "outputs" / "train" / "runs"))
+    assert "test/acc" in json.loads((PROJECT_ROOT / output_dir / "metrics.json").read_text())["metrics"]
+    assert list((PROJECT_ROOT / output_dir / "wandb").glob("offline-run-*"))  # logged offline
+
+
+def test_multirun_runs_each_job_in_its_own_folder(tmp_path):
+    result = run(["-m", "debug=fast_dev_run", "logger=csv", "task=arousal,valence"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
+    assert [j.name for j in jobs] == ["0", "1"]
+    for job, task in zip(jobs, ["arousal", "valence"]):
+        assert f"task={task}" in (job / ".hydra" / "overrides.yaml").read_text()
+        assert "test/acc" in json.loads((job / "metrics.json").read_text())["metrics"]
+    summary = subprocess.run(
+        [sys.executable, "-m", "emopia_lightning.summarize", str(sweep), "--group", "task"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "| arousal |" in summary.stdout and "| valence |" in summary.stdout
+
+
+def test_wrong_data_path_is_one_clear_line(tmp_path):
+    result = run(["debug=fast_dev_run", "logger=none"], tmp_path, {"EMOPIA_ROOT": str(tmp_path / "missing")})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and str(tmp_path / "missing") in error_lines[0]
