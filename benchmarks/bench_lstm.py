@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     if args.threads:
@@ -36,7 +37,7 @@ def main() -> None:
         cfg.paths.output_dir = tmp
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
-        model = instantiate(cfg.model)
+        model = instantiate(cfg.model).to(args.device)
         optimizer = model.configure_optimizers()["optimizer"]
         batches = iter(datamodule.train_dataloader())
         seconds, clips = [], []
@@ -46,12 +47,15 @@ def main() -> None:
             except StopIteration:
                 batches = iter(datamodule.train_dataloader())
                 batch = next(batches)
+            rolls, lengths, targets = (t.to(args.device) for t in batch)
+            if args.device != "cpu":
+                torch.cuda.synchronize()
             start = time.perf_counter()
             optimizer.zero_grad()
-            rolls, lengths, targets = batch
             loss = torch.nn.functional.cross_entropy(model(rolls, lengths), targets)
             loss.backward()
             optimizer.step()
+            loss.item()  # waits for the step to finish on an accelerator
             if step >= 3:  # warm-up steps excluded
                 seconds.append(time.perf_counter() - start)
                 clips.append(len(targets))
@@ -59,7 +63,7 @@ def main() -> None:
     print(
         f"LSTM ({cfg.model.net.hidden_size} hidden x {cfg.model.net.num_layers} layers, "
         f"{cfg.data.fs} fps, <= {cfg.data.max_seconds} s, batch {cfg.data.batch_size}, "
-        f"{torch.get_num_threads()} threads): median step {per_step * 1000:.0f} ms, "
+        f"{args.device}, {torch.get_num_threads()} threads): median step {per_step * 1000:.0f} ms, "
         f"{statistics.median(clips) / per_step:.0f} clips/s training; "
         f"epoch of {len(datamodule.datasets['train'])} clips ~ {len(datamodule.datasets['train']) / (statistics.median(clips) / per_step):.1f} s"
     )

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from emopia_lightning.data.cache import cache_key, entry_dir, load_entry, save_entry
 from emopia_lightning.data.labels import ClipLabel, parse_clip_name
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.source import EmopiaSource
+from emopia_lightning.data.source import DataNotFoundError, EmopiaSource
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def load_corpus(
     else:
         names, parts, skipped = _render_all(source, spec, progress)
         if not names:
-            raise ValueError(f"no readable EMOPIA clip in {source.location}")
+            raise DataNotFoundError(f"no readable EMOPIA clip in {source.location}; skipped: {skipped[:3]}")
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
         rolls = np.concatenate(parts)
         if folder is not None:

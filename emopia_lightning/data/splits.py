@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from emopia_lightning.data.labels import ClipLabel
+from emopia_lightning.data.source import DataNotFoundError
 
 PARTS = ("train", "val", "test")
 
@@ -51,7 +52,7 @@ def official_split(labels: Sequence[ClipLabel], split_csvs: Mapping[str, str]) -
         members = {part: _csv_column(split_csvs[f"{part}_SL.csv"], "songID") for part in PARTS}
         key = [label.song_id for label in labels]
     else:
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             "split=official needs the release's split/{train,val,test}.csv (or *_SL.csv) beside "
             "the MIDI files; none found. Use split=random or split=kfold, or add the split folder."
         )

@@ -11,6 +11,10 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 
 
+# Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates, once per fit: noise to users.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
 def apply_extras(extras: DictConfig | None, cfg: DictConfig) -> None:
     """Apply ``cfg.extras``: thread count, warning filters, printing the config."""
     if not extras:
