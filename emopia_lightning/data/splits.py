@@ -84,10 +84,10 @@ def random_split(
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
-def _one_fold(
-    labels: Sequence[ClipLabel], positions: np.ndarray, n_folds: int, fold: int, grouped: bool, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rest, held-out) positions for fold ``fold`` of ``n_folds`` over ``positions``."""
+def fold_indices(
+    labels: Sequence[ClipLabel], positions: np.ndarray, n_folds: int, grouped: bool, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every (rest, held-out) pair of a stratified k-fold over ``positions``; ``grouped`` keeps songs whole."""
     quadrants = _quadrants(labels, positions)
     if grouped:
         splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -95,8 +95,7 @@ def _one_fold(
     else:
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         folds = splitter.split(positions, quadrants)
-    rest, held_out = list(folds)[fold]
-    return positions[rest], positions[held_out]
+    return [(positions[rest], positions[held_out]) for rest, held_out in folds]
 
 
 def kfold_split(
@@ -105,8 +104,8 @@ def kfold_split(
     """Test on fold ``fold``; validation is 1/``val_folds`` of the rest, split the same way."""
     if not 0 <= fold < n_folds:
         raise ValueError(f"fold must be in 0..{n_folds - 1}, got {fold}")
-    rest, test = _one_fold(labels, np.arange(len(labels)), n_folds, fold, grouped, seed)
-    train, val = _one_fold(labels, rest, val_folds, 0, grouped, seed)
+    rest, test = fold_indices(labels, np.arange(len(labels)), n_folds, grouped, seed)[fold]
+    train, val = fold_indices(labels, rest, val_folds, grouped, seed)[0]
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 

@@ -1,0 +1,1 @@
+"""Classical emotion classifiers: hand-made features, scikit-learn models, RFECV, cross-validation."""

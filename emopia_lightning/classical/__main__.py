@@ -1,0 +1,31 @@
+"""``python -m emopia_lightning.classical model=random_forest cv=random`` (Hydra entry point)."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import emopia_lightning  # noqa: F401  (registers the config resolvers)
+from emopia_lightning.classical.report import scheme_title
+from emopia_lightning.classical.run import run_classical
+from emopia_lightning.data.source import DataNotFoundError
+
+
+@hydra.main(version_base="1.3", config_path="../../conf/classical", config_name="classical")
+def main(cfg: DictConfig) -> float:
+    try:
+        summaries = run_classical(cfg)
+    except DataNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for s in summaries:
+        print(f"{s['model']:>20s}  {scheme_title(s['evaluation'], s['folds']):24s} "
+              f"accuracy {s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f}  F1 {s['weighted_f1_mean']:.3f}")
+    print(f"Outputs: {cfg.out_dir}")
+    return summaries[0]["accuracy_mean"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Cross-validated evaluation of one classical model: every fitted step sees training rows only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from emopia_lightning.classical.models import build_pipeline, chosen_params, features_kept
+from emopia_lightning.data.labels import ClipLabel
+from emopia_lightning.data.splits import fold_indices, official_split
+
+
+@dataclass
+class Evaluation:
+    """Per-fold results of one model under one evaluation scheme."""
+
+    model: str
+    scheme: str
+    class_names: Sequence[str]
+    accuracy: list[float] = field(default_factory=list)
+    weighted_f1: list[float] = field(default_factory=list)
+    features_kept: list[int | None] = field(default_factory=list)
+    chosen_params: list[dict] = field(default_factory=list)
+    confusion: np.ndarray | None = None  # summed over folds; rows true, columns predicted
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        recall = np.diag(self.confusion) / np.maximum(self.confusion.sum(axis=1), 1)
+        kept = [k for k in self.features_kept if k is not None]
+        return {
+            "model": self.model,
+            "evaluation": self.scheme,
+            "folds": len(self.accuracy),
+            "accuracy_mean": float(np.mean(self.accuracy)),
+            "accuracy_std": float(np.std(self.accuracy)),  # across folds (population std)
+            "weighted_f1_mean": float(np.mean(self.weighted_f1)),
+            "recall": {name: float(r) for name, r in zip(self.class_names, recall)},
+            "features_kept": kept or None,
+            "chosen_params": self.chosen_params if any(self.chosen_params) else None,
+            "seconds": self.seconds,
+        }
+
+
+def outer_folds(
+    labels: Sequence[ClipLabel], split_csvs: dict, scheme: str, n_folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) positions: ``random`` / ``grouped`` k-fold, or the ``official`` test split.
+
+    For ``official`` the classical models train on train + validation (RFECV and grid search do
+    their own inner CV) and are tested once on the official test clips.
+    """
+    everything = np.arange(len(labels))
+    if scheme == "official":
+        split = official_split(labels, split_csvs)
+        return [(np.concatenate([split.train, split.val]), split.test)]
+    if scheme in ("random", "grouped"):
+        return fold_indices(labels, everything, n_folds, grouped=scheme == "grouped", seed=seed)
+    raise ValueError(f"unknown evaluation {scheme!r}; choose random, grouped or official")
+
+
+def _inner_cv(folds: int, grouped: bool, seed: int):
+    if grouped:
+        return StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+
+
+def evaluate(
+    name: str,
+    scheme: str,
+    estimator: BaseEstimator,
+    features: np.ndarray,
+    targets: np.ndarray,
+    songs: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    class_names: Sequence[str],
+    standardise: bool,
+    rfecv: dict | None,
+    grid: dict | None,
+    inner_folds: int,
+    seed: int,
+    progress=None,
+) -> Evaluation:
+    """Fit a fresh pipeline on each fold's training rows and score it on the fold's test rows.
+
+    Inner CV (RFECV, grid search) is song-grouped whenever the outer folds are not random, so no
+    song is on both sides of any selection either.
+    """
+    grouped = scheme != "random"
+    result = Evaluation(name, scheme, class_names)
+    result.confusion = np.zeros((len(class_names), len(class_names)), dtype=np.int64)
+    start = time.perf_counter()
+    for train, test in folds:
+        cv = _inner_cv(inner_folds, grouped, seed)
+        model = build_pipeline(estimator, standardise, rfecv, grid, cv)
+        fit_params = {}
+        if grouped:  # route the song ids to whichever step runs a grouped inner CV
+            if rfecv:
+                fit_params["select__groups"] = songs[train]
+            if grid:
+                fit_params["groups"] = songs[train]
+        model.fit(features[train], targets[train], **fit_params)
+        predicted = model.predict(features[test])
+        result.accuracy.append(accuracy_score(targets[test], predicted))
+        result.weighted_f1.append(f1_score(targets[test], predicted, average="weighted"))
+        result.confusion += confusion_matrix(targets[test], predicted, labels=range(len(class_names)))
+        result.features_kept.append(features_kept(model))
+        result.chosen_params.append(chosen_params(model))
+        if progress is not None:
+            progress.update(1)
+    result.seconds = time.perf_counter() - start
+    return result

@@ -1,0 +1,159 @@
+"""Clip-level feature vectors for the classical models; every function takes a clip's notes.
+
+Feature sets (names used in ``conf/classical/features/``):
+
+- ``pianoroll`` (128): the report's feature — the share of the clip's 1/100 s frames in which each
+  MIDI pitch sounds (the mean over time of the binary 128-pitch piano roll).
+- ``pitch_density`` (128): the share of the clip's note onsets at each MIDI pitch.
+- ``transitions`` (144): the pitch-class transition matrix — shares of successive note pairs
+  (ordered by onset, then pitch) going from pitch class ``i`` to ``j``, flattened row-major.
+- ``expert`` (see :data:`EXPERT_NAMES`): note density, pitch and velocity statistics, polyphony,
+  silence, note durations, inter-onset intervals, register, the pitch-class histogram and
+  major/minor key strength (Krumhansl–Kessler profiles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.pianoroll import TimeRollSpec
+
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+# Krumhansl & Kessler (1982) key profiles, tonic first.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+_REPORT_ROLL = TimeRollSpec(fs=100, lowest_pitch=0, n_pitches=128, velocity=False)
+
+
+def pianoroll_activity(notes: Notes) -> np.ndarray:
+    """(128,) share of 1/100 s frames in which each pitch sounds."""
+    roll = _REPORT_ROLL.render(notes)  # (frames, 128) of 0/1
+    return roll.mean(axis=0, dtype=np.float64)
+
+
+def pitch_density(notes: Notes) -> np.ndarray:
+    """(128,) share of note onsets at each pitch."""
+    return np.bincount(notes.pitch, minlength=128)[:128] / len(notes)
+
+
+def pitch_class_transitions(notes: Notes) -> np.ndarray:
+    """(144,) shares of successive-note pitch-class transitions, row ``from``, column ``to``."""
+    order = np.lexsort((notes.pitch, notes.start_s))
+    classes = notes.pitch[order] % 12
+    matrix = np.zeros((12, 12))
+    np.add.at(matrix, (classes[:-1], classes[1:]), 1.0)
+    return (matrix / max(1, len(classes) - 1)).ravel()
+
+
+def _key_strength(histogram: np.ndarray) -> tuple[float, float]:
+    """Best correlation of a pitch-class histogram with any major and any minor key profile."""
+    if np.ptp(histogram) == 0:
+        return 0.0, 0.0
+    best = []
+    for profile in (MAJOR_PROFILE, MINOR_PROFILE):
+        best.append(max(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)))
+    return float(best[0]), float(best[1])
+
+
+EXPERT_NAMES = (
+    "note_density",  # onsets per second
+    "pitch_mean",
+    "pitch_std",
+    "pitch_min",
+    "pitch_max",
+    "pitch_range",
+    "velocity_mean",
+    "velocity_std",
+    "polyphony_mean",  # notes sounding per non-silent frame
+    "polyphony_max",
+    "silence_share",  # share of frames where nothing sounds
+    "duration_mean",  # seconds
+    "duration_std",
+    "duration_median",
+    "ioi_mean",  # seconds between distinct successive onsets
+    "ioi_std",
+    "low_register_share",  # notes below middle C
+    "major_strength",
+    "minor_strength",
+    "major_minus_minor",
+    *(f"pc_{name}" for name in PITCH_CLASSES),  # duration-weighted pitch-class histogram
+)
+
+
+def expert_features(notes: Notes) -> np.ndarray:
+    """(len(EXPERT_NAMES),) descriptors a music researcher would compute first."""
+    roll = _REPORT_ROLL.render(notes)  # (frames, 128) of 0/1
+    sounding = roll.sum(axis=1)  # (frames,) notes sounding per frame
+    clip_seconds = len(roll) / _REPORT_ROLL.fs
+    durations = notes.end_s - notes.start_s
+    onsets = np.unique(np.round(notes.start_s, 3))
+    ioi = np.diff(onsets) if len(onsets) > 1 else np.zeros(1)
+    pc_histogram = np.bincount(notes.pitch % 12, weights=durations, minlength=12)
+    pc_histogram = pc_histogram / max(pc_histogram.sum(), 1e-9)
+    major, minor = _key_strength(pc_histogram)
+    values = [
+        len(notes) / clip_seconds,
+        notes.pitch.mean(),
+        notes.pitch.std(),
+        notes.pitch.min(),
+        notes.pitch.max(),
+        float(notes.pitch.max() - notes.pitch.min()),
+        notes.velocity.mean(),
+        notes.velocity.std(),
+        sounding[sounding > 0].mean() if (sounding > 0).any() else 0.0,
+        sounding.max(),
+        float((sounding == 0).mean()),
+        durations.mean(),
+        durations.std(),
+        float(np.median(durations)),
+        ioi.mean(),
+        ioi.std(),
+        float((notes.pitch < 60).mean()),
+        major,
+        minor,
+        major - minor,
+        *pc_histogram,
+    ]
+    return np.asarray(values, dtype=np.float64)
+
+
+FEATURE_SETS = {
+    "pianoroll": (pianoroll_activity, tuple(f"pitch_{p}_active" for p in range(128))),
+    "pitch_density": (pitch_density, tuple(f"pitch_{p}_onsets" for p in range(128))),
+    "transitions": (
+        pitch_class_transitions,
+        tuple(f"pc_{a}_to_{b}" for a in PITCH_CLASSES for b in PITCH_CLASSES),
+    ),
+    "expert": (expert_features, EXPERT_NAMES),
+}
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Concatenated feature sets of one clip, as a (1, n_features) row (fits ``load_corpus``)."""
+
+    sets: tuple[str, ...] = ("pianoroll",)
+
+    def __post_init__(self):
+        unknown = [s for s in self.sets if s not in FEATURE_SETS]
+        if unknown or not self.sets:
+            raise ValueError(f"unknown feature sets {unknown}; choose from {sorted(FEATURE_SETS)}")
+
+    def names(self) -> list[str]:
+        return [name for s in self.sets for name in FEATURE_SETS[s][1]]
+
+    def render(self, notes: Notes) -> np.ndarray:
+        return np.concatenate([FEATURE_SETS[s][0](notes) for s in self.sets])[None, :]  # (1, F)
+
+    def key(self) -> dict:
+        return {"kind": "features", "sets": list(self.sets)}
+
+
+def feature_names(sets: Sequence[str]) -> list[str]:
+    return FeatureSpec(tuple(sets)).names()

@@ -1,0 +1,95 @@
+"""Run classical models under the configured evaluations and write the table and pictures."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from tqdm.auto import tqdm
+
+from emopia_lightning.classical.evaluation import evaluate, outer_folds
+from emopia_lightning.classical.features import FeatureSpec
+from emopia_lightning.classical.models import build_pipeline, fitted_pipeline
+from emopia_lightning.classical.report import plot_decision_tree, write_tables
+from emopia_lightning.data.corpus import load_corpus
+from emopia_lightning.data.labels import class_names
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
+
+log = logging.getLogger(__name__)
+
+
+def _models(cfg: DictConfig) -> dict[str, DictConfig]:
+    """The table's models, or the single `model` of a one-model run."""
+    if cfg.get("models"):
+        return dict(cfg.models)
+    return {cfg.model.name: cfg.model}
+
+
+def _schemes(cfg: DictConfig) -> list[str]:
+    return list(cfg.cv) if isinstance(cfg.cv, (list, ListConfig)) else [str(cfg.cv)]
+
+
+def run_classical(cfg: DictConfig) -> list[dict]:
+    """Evaluate every configured model under every configured scheme; returns the summaries."""
+    source = locate_emopia(cfg.paths.data_dir)
+    spec = FeatureSpec(tuple(cfg.features.sets))
+    corpus = load_corpus(source, spec, cfg.paths.cache_dir)
+    features = np.asarray(corpus.rolls, dtype=np.float64)  # (clips, n_features)
+    targets = np.array([label.target(cfg.task) for label in corpus.labels])
+    songs = np.array([label.song_id for label in corpus.labels])
+    names = class_names(cfg.task)
+    out_dir = Path(cfg.out_dir)
+    models, schemes = _models(cfg), _schemes(cfg)
+    folds = {s: outer_folds(corpus.labels, source.split_csvs, s, cfg.n_folds, cfg.seed) for s in schemes}
+    log.info("%d clips x %d features (%s); models %s; evaluations %s", *features.shape, ",".join(spec.sets), list(models), schemes)
+
+    summaries = []
+    total = len(models) * sum(len(f) for f in folds.values())
+    with tqdm(total=total, desc="Folds", unit="fold") as progress:
+        for scheme in schemes:
+            for name, model in models.items():
+                progress.set_postfix_str(f"{name} / {scheme}")
+                result = evaluate(
+                    name, scheme, instantiate(model.estimator), features, targets, songs, folds[scheme], names,
+                    standardise=model.standardise,
+                    rfecv=_rfecv(cfg, model),
+                    grid=OmegaConf.to_container(model.grid) if cfg.grid_search else None,
+                    inner_folds=cfg.inner_folds, seed=cfg.seed, progress=progress,
+                )
+                summaries.append(result.summary())
+                title = f"{name} · {cfg.task} · {scheme} ({len(folds[scheme])} fold{'s' * (len(folds[scheme]) > 1)})"
+                out_dir.mkdir(parents=True, exist_ok=True)
+                plot_confusion_matrix(result.confusion, names, title, out_dir / f"confusion_{name}_{scheme}.png")
+    if "decision_tree" in models:
+        _draw_tree(cfg, models["decision_tree"], features, targets, songs, spec, names, out_dir)
+    command = "python -m emopia_lightning.classical " + " ".join(sys.argv[1:])
+    path = write_tables(summaries, features.shape[1], command.strip(), out_dir)
+    log.info("Table written to %s", path)
+    return summaries
+
+
+def _rfecv(cfg: DictConfig, model: DictConfig) -> dict | None:
+    """The model's RFECV settings, or None where RFECV is off globally or for this model."""
+    if not (cfg.rfecv and model.get("rfecv")):
+        return None
+    return OmegaConf.to_container(model.rfecv, resolve=True)
+
+
+def _draw_tree(cfg, model, features, targets, songs, spec, names, out_dir: Path) -> None:
+    """The decision tree fitted on every clip (RFECV on song-grouped inner folds), as a picture."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    cv = StratifiedGroupKFold(n_splits=cfg.inner_folds, shuffle=True, random_state=cfg.seed)
+    rfecv = _rfecv(cfg, model)
+    pipeline = build_pipeline(instantiate(model.estimator), model.standardise, rfecv, None, cv)
+    pipeline.fit(features, targets, **({"select__groups": songs} if rfecv else {}))
+    pipeline = fitted_pipeline(pipeline)
+    feature_names = np.array(spec.names())
+    if "select" in pipeline.named_steps:
+        feature_names = feature_names[pipeline.named_steps["select"].support_]
+    plot_decision_tree(pipeline.named_steps["model"], feature_names, names, out_dir / "decision_tree.png")

@@ -1,0 +1,86 @@
+"""Leak-free evaluation: every fit inside a fold sees that fold's training rows only."""
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
+from sklearn.tree import DecisionTreeClassifier
+
+from conftest import CONF_DIR, write_release_folder
+from emopia_lightning.classical.evaluation import evaluate, outer_folds
+from emopia_lightning.classical.run import run_classical
+from emopia_lightning.data.labels import parse_clip_name
+from emopia_lightning.data.source import locate_emopia
+
+SEEN_ROWS: set[int] = set()
+
+
+class RecordingTree(DecisionTreeClassifier):
+    """A decision tree that notes which rows each fit gets (row id = value // 1000, see below)."""
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        SEEN_ROWS.update(np.unique(np.asarray(X) // 1000).astype(int).tolist())
+        return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+
+
+@pytest.fixture(scope="module")
+def emopia_labels(data_root):
+    source = locate_emopia(data_root)
+    return [parse_clip_name(s) for s in sorted(source.members)], source.split_csvs
+
+
+@pytest.mark.parametrize("scheme", ["random", "grouped"])
+def test_rfecv_and_grid_search_never_see_test_rows(emopia_labels, scheme):
+    labels = emopia_labels[0][:200]
+    targets = np.array([c.target("quadrant") for c in labels])
+    songs = np.array([c.song_id for c in labels])
+    # Cell (r, j) = 1000 r + j: any column subset still tells which row a fit was given.
+    features = (np.arange(len(labels))[:, None] * 1000 + np.arange(12)[None, :]).astype(float)
+    folds = outer_folds(labels, {}, scheme, n_folds=4, seed=0)
+    for train, test in folds:
+        SEEN_ROWS.clear()
+        result = evaluate(
+            "tree", scheme, RecordingTree(max_depth=3, random_state=0), features, targets, songs, [(train, test)],
+            ("Q1", "Q2", "Q3", "Q4"), standardise=False, rfecv={"step": 0.25, "min_features": 2},
+            grid={"max_depth": [2, 3]}, inner_folds=3, seed=0,
+        )
+        assert SEEN_ROWS and SEEN_ROWS <= set(train.tolist())
+        assert result.features_kept[0] is not None and 2 <= result.features_kept[0] <= 12
+        assert result.confusion.sum() == len(test)
+
+
+def test_outer_folds_keep_songs_apart_and_use_the_official_test(emopia_labels):
+    labels, csvs = emopia_labels
+    for train, test in outer_folds(labels, csvs, "grouped", 10, seed=0):
+        assert not {labels[i].song_id for i in train} & {labels[i].song_id for i in test}
+    ((train, test),) = outer_folds(labels, csvs, "official", 10, seed=0)
+    assert (len(train), len(test)) == (767 + 198, 86)
+    with pytest.raises(ValueError, match="unknown evaluation"):
+        outer_folds(labels, csvs, "loo", 10, seed=0)
+
+
+def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
+    source = locate_emopia(data_root)
+    chosen = {}
+    for stem in sorted(source.members):  # 10 clips per quadrant
+        if sum(s[:2] == stem[:2] for s in chosen) < 10:
+            chosen[stem] = source.read(stem)
+    folder = write_release_folder(tmp_path / "data", chosen)
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
+        cfg = compose("table1", overrides=["cv=[random,grouped]", "n_folds=2", "inner_folds=2", "features=expert", "models.random_forest.estimator.n_estimators=10", "models.knn.estimator.n_neighbors=5"], return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = str(folder), str(tmp_path / "cache"), str(tmp_path / "out")
+    summaries = run_classical(cfg)
+    assert [(s["model"], s["evaluation"]) for s in summaries][:4] == [
+        ("decision_tree", "random"), ("random_forest", "random"), ("logistic_regression", "random"), ("knn", "random")]
+    assert len(summaries) == 8 and all(s["folds"] == 2 and 0 <= s["accuracy_mean"] <= 1 for s in summaries)
+    knn = [s for s in summaries if s["model"] == "knn"][0]
+    assert knn["features_kept"] is None  # k-NN is never put through RFECV
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert "| model | random 2-fold CV | song-grouped 2-fold CV |" in table and "| decision_tree |" in table
+    for name in ("confusion_random_forest_grouped.png", "decision_tree.png", "results.json"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
