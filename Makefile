@@ -24,7 +24,7 @@ install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 run: install ## the main job: train + test the LSTM on EMOPIA (CPU-sized), print metrics and output folder
 	$(BIN)/python -m emopia_lightning.train
 
-test: install ## the fast test suite (real EMOPIA clips from ../shared or $$EMOPIA_ROOT)
+test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA_ROOT)
 	$(BIN)/python -m pytest
 
 test-slow: install ## the slow checks only
@@ -38,7 +38,10 @@ lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 se
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --out experiments/lstm_official.md
 
+table1: install ## the report's Table 1: 4 classical models x (random CV, song-grouped CV, official test), RFECV in every fold
+	$(BIN)/python -m emopia_lightning.classical --config-name table1
+
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run test test-slow bench lstm-results clean
+.PHONY: help install run test test-slow bench lstm-results table1 clean

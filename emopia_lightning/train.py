@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
-from emopia_lightning.data.source import DataNotFoundError
+from emopia_lightning.data.source import DataNotFoundError, locate_emopia
 from emopia_lightning.utils.instantiate import instantiate_callbacks, instantiate_loggers
 from emopia_lightning.utils.runtime import apply_extras, finish_wandb, plain_config
 
@@ -24,13 +24,25 @@ log = logging.getLogger(__name__)
 
 
 def _best_checkpoint(trainer: pl.Trainer) -> str | None:
+    """The best-on-validation checkpoint; None when no checkpoint callback monitors a metric."""
     callback = trainer.checkpoint_callback
-    path = getattr(callback, "best_model_path", "") if callback else ""
-    return path or None
+    if callback is None or getattr(callback, "monitor", None) is None:
+        return None
+    return callback.best_model_path or None
+
+
+def _metrics(trainer: pl.Trainer) -> dict[str, float]:
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit on the train split, choose the checkpoint on validation, test it; return the metrics."""
+    """Fit on the train split, choose the checkpoint on validation, test it; return the metrics.
+
+    ``val/*`` metrics are those of the chosen checkpoint, ``test/*`` its test metrics.
+    """
+    if cfg.data.get("root") is not None:
+        # Missing data fails here, in one line, before loggers, W&B runs or the trainer start.
+        locate_emopia(cfg.data.root)
     apply_extras(cfg.get("extras"), cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
@@ -46,23 +58,29 @@ def train(cfg: DictConfig) -> dict[str, float]:
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
 
+    metrics: dict[str, float] = {}
+    checkpoint = cfg.get("ckpt_path")
     try:
         if cfg.get("train", True):
-            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+            trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+            metrics.update(_metrics(trainer))
+            checkpoint = _best_checkpoint(trainer)
+            if checkpoint:
+                # Validation metrics and confusion matrix of the chosen checkpoint, not the last epoch.
+                trainer.validate(model, datamodule=datamodule, ckpt_path=checkpoint, verbose=False)
+                metrics.update(_metrics(trainer))
+            else:
+                log.warning("No checkpoint monitors a validation metric (e.g. fast_dev_run): the last weights are tested")
         if cfg.get("test", True):
-            checkpoint = _best_checkpoint(trainer) if cfg.get("train", True) else cfg.get("ckpt_path")
-            if checkpoint is None:
-                log.warning("No best checkpoint (e.g. fast_dev_run): testing the current weights")
             trainer.test(model, datamodule=datamodule, ckpt_path=checkpoint)
-            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+            metrics.update(_metrics(trainer))
             log.info("Tested checkpoint: %s", checkpoint or "current weights")
     finally:
         finish_wandb()
 
     if trainer.is_global_zero:
         output_dir.mkdir(parents=True, exist_ok=True)
-        record = {"metrics": metrics, "best_checkpoint": _best_checkpoint(trainer)}
+        record = {"metrics": metrics, "tested_checkpoint": checkpoint}
         (output_dir / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return metrics
 

@@ -61,6 +61,7 @@ def test_outer_folds_keep_songs_apart_and_use_the_official_test(emopia_labels):
         outer_folds(labels, csvs, "loo", 10, seed=0)
 
 
+@pytest.mark.slow
 def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
     source = locate_emopia(data_root)
     chosen = {}

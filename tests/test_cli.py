@@ -47,9 +47,11 @@ def test_multirun_runs_each_job_in_its_own_folder(tmp_path):
     assert "| arousal |" in summary.stdout and "| valence |" in summary.stdout
 
 
-def test_wrong_data_path_is_one_clear_line(tmp_path):
-    result = run(["debug=fast_dev_run", "logger=none"], tmp_path, {"EMOPIA_ROOT": str(tmp_path / "missing")})
+def test_wrong_data_path_is_one_clear_line_before_anything_starts(tmp_path):
+    result = run(["extras.print_config=true"], tmp_path, {"EMOPIA_ROOT": str(tmp_path / "missing")})
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "wandb" not in result.stderr.lower()
+    (run_dir,) = (tmp_path / "outputs" / "train" / "runs").iterdir()
+    assert not (run_dir / "wandb").exists()  # failed before any logger started
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and str(tmp_path / "missing") in error_lines[0]

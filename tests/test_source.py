@@ -43,3 +43,21 @@ def test_missing_data_says_where_it_looked_and_how_to_get_it(tmp_path, make):
     message = str(error.value)
     assert str(root) in message and "EMOPIA_ROOT" in message and "zenodo" in message
     assert "\n" not in message
+
+
+def test_release_2_2_layout_with_clip_level_split_files(tmp_path, real_clips):
+    """2.x ships split/{part}_clip.csv with a clip_name column of file names."""
+    from emopia_lightning.data.labels import parse_clip_name
+    from emopia_lightning.data.splits import make_split
+
+    release = write_release_folder(tmp_path / "EMOPIA_2.2", real_clips)
+    stems = sorted(real_clips)
+    parts = {"train": stems[:6], "val": stems[6:9], "test": stems[9:]}
+    (release / "split").mkdir()
+    for part, members in parts.items():
+        rows = "".join(f"{stem}.mid,{stem[:2]}\n" for stem in members)
+        (release / "split" / f"{part}_clip.csv").write_text("clip_name,label\n" + rows)
+    source = locate_emopia(tmp_path)
+    labels = [parse_clip_name(s) for s in sorted(source.members)]
+    split = make_split(labels, source.split_csvs, "official")
+    assert {p: [labels[i].name for i in split.part(p)] for p in parts} == parts

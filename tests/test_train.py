@@ -21,10 +21,11 @@ def test_train_validates_checkpoints_and_tests(tmp_path, cache_dir, task, classe
     assert {"val/acc", "val/f1", "train/loss", "test/f1"} <= set(metrics)
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert record["metrics"]["test/acc"] == metrics["test/acc"]
-    best = record["best_checkpoint"]
+    best = record["tested_checkpoint"]
     assert best and best.startswith(str(tmp_path / "checkpoints"))
     assert (tmp_path / "checkpoints" / "last.ckpt").exists()
-    assert (tmp_path / "confusion_matrix_test.png").stat().st_size > 1000
+    for stage in ("train", "val", "test"):
+        assert (tmp_path / f"confusion_matrix_{stage}.png").stat().st_size > 1000
     # Checkpoints hold plain data only: they load without unpickling code, and describe the run.
     checkpoint = torch.load(best, map_location="cpu", weights_only=True)
     assert checkpoint["run_config"]["task"] == task
@@ -61,3 +62,21 @@ def test_every_model_and_experiment_config_runs_a_step(tmp_path, cache_dir):
     for i, override in enumerate(sorted(configs)):
         cfg = compose_train([override, "debug=fast_dev_run", *TINY], tmp_path / str(i), cache_dir)
         assert "test/acc" in train(cfg), override
+
+
+def test_a_run_names_broken_files_in_one_warning(tmp_path, real_clips, caplog):
+    import logging
+
+    from conftest import make_midi, write_release_folder
+
+    folder = write_release_folder(tmp_path / "data", real_clips)
+    (folder / "midis" / "Q1_broken_0.mid").write_bytes(b"not midi at all")
+    (folder / "midis" / "Q4_silent_0.mid").write_bytes(make_midi([]))
+    cfg = compose_train(["debug=fast_dev_run", "split=random", "split.val_size=4", "split.test_size=4", *TINY],
+                        tmp_path / "run", tmp_path / "cache")
+    cfg.paths.data_dir = str(folder)
+    with caplog.at_level(logging.WARNING):
+        metrics = train(cfg)
+    assert "test/acc" in metrics
+    warnings = [r.getMessage() for r in caplog.records if "Skipped" in r.getMessage()]
+    assert len(warnings) == 1 and "Q1_broken_0" in warnings[0] and "Q4_silent_0" in warnings[0]

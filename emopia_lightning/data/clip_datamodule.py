@@ -53,8 +53,11 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         self.datasets: dict[str, ClipRollDataset] = {}
 
     def prepare_data(self) -> None:
-        # Runs on one process only: parse the MIDI once and fill the cache for setup() to read.
-        load_corpus(locate_emopia(self.hparams.root), self.spec, self.hparams.cache_dir, self.hparams.progress)
+        # Runs on one process only: parse the MIDI once and fill the cache for setup() to read;
+        # setup() names the skipped files, so a run warns once.
+        if self.corpus is None and self.hparams.cache_dir is not None:
+            source = locate_emopia(self.hparams.root)
+            load_corpus(source, self.spec, self.hparams.cache_dir, self.hparams.progress, warn=False)
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:

@@ -60,12 +60,10 @@ def _render_all(
 
 
 def warn_skipped(skipped: list[tuple[str, str]], total: int) -> None:
-    """One warning naming every skipped file (the first ten with reasons)."""
-    if not skipped:
-        return
-    shown = "; ".join(f"{name} ({reason})" for name, reason in skipped[:10])
-    more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-    log.warning("Skipped %d of %d MIDI files: %s%s", len(skipped), total, shown, more)
+    """One warning naming every skipped file with its reason."""
+    if skipped:
+        shown = "; ".join(f"{name} ({reason})" for name, reason in skipped)
+        log.warning("Skipped %d of %d MIDI files: %s", len(skipped), total, shown)
 
 
 def load_corpus(
@@ -73,8 +71,13 @@ def load_corpus(
     spec: RollSpec,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    warn: bool = True,
 ) -> ClipCorpus:
-    """Render every clip of ``source`` with ``spec``, reading/writing the cache when one is given."""
+    """Render every clip of ``source`` with ``spec``, reading/writing the cache when one is given.
+
+    Skipped files are named in one warning unless ``warn=False`` (for a pass that only fills the
+    cache, so that a run warns once).
+    """
     folder = None
     if cache_dir is not None:
         key = cache_key(source.fingerprint(), spec.key())
@@ -95,6 +98,7 @@ def load_corpus(
             save_entry(folder, rolls, {**index, "spec": spec.key()})
         from_cache = False
     skipped = [tuple(s) for s in skipped]
-    warn_skipped(skipped, len(names) + len(skipped))
+    if warn:
+        warn_skipped(skipped, len(names) + len(skipped))
     labels = [parse_clip_name(name) for name in names]
     return ClipCorpus(labels, rolls, offsets, skipped, from_cache)

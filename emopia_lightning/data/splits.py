@@ -1,7 +1,8 @@
 """Train / validation / test splits of the clips, all deterministic given a seed.
 
 - ``official``: EMOPIA's song-level split (767 / 198 / 86 clips in 1.0), read from the release's
-  clip-level CSVs, or derived from its song-level ``*_SL.csv`` files where only those exist.
+  clip-level CSVs (``train.csv`` in 1.0, ``train_clip.csv`` in 2.x), or derived from its
+  song-level ``*_SL.csv`` files where only those exist.
 - ``random``: the report's stratified random split (876 / 114 / 88): songs may straddle parts.
 - ``kfold``: fold ``fold`` of ``n_folds`` is the test set, stratified by quadrant; ``grouped=true``
   keeps every song inside one fold. Validation is carved from the remaining folds the same way.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
-from emopia_lightning.data.labels import ClipLabel
+from emopia_lightning.data.labels import ClipLabel, clip_stem
 from emopia_lightning.data.source import DataNotFoundError
 
 PARTS = ("train", "val", "test")
@@ -38,25 +39,45 @@ class Split:
         return {name: len(self.part(name)) for name in PARTS}
 
 
-def _csv_column(text: str, column: str) -> set[str]:
-    rows = csv.DictReader(io.StringIO(text))
-    return {row[column].strip() for row in rows if row.get(column)}
+def _csv_column(text: str, columns: Sequence[str]) -> set[str]:
+    """Values of the first of ``columns`` present in a CSV, as clip stems where they are file names."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    column = next((c for c in columns if rows and c in rows[0]), None)
+    if column is None:
+        raise DataNotFoundError(f"split CSV has none of the columns {list(columns)}")
+    return {clip_stem(row[column].strip()) for row in rows if row.get(column)}
+
+
+def _clip_level_files(split_csvs: Mapping[str, str]) -> dict[str, str] | None:
+    """Per part, the clip-level split file: ``train.csv`` (1.0) or ``train_clip.csv`` (2.x)."""
+    for suffix in ("", "_clip"):
+        if all(f"{part}{suffix}.csv" in split_csvs for part in PARTS):
+            return {part: split_csvs[f"{part}{suffix}.csv"] for part in PARTS}
+    return None
 
 
 def official_split(labels: Sequence[ClipLabel], split_csvs: Mapping[str, str]) -> Split:
-    """EMOPIA's official split; clips listed in no part (27 in 1.0) are left out."""
-    if all(f"{part}.csv" in split_csvs for part in PARTS):
-        members = {part: _csv_column(split_csvs[f"{part}.csv"], "fname") for part in PARTS}
+    """EMOPIA's official split from the release's clip-level CSVs (1.0 leaves 27 clips out).
+
+    Where a release has only the song-level ``*_SL.csv`` files, each song's clips go to its part,
+    which keeps every clip (784 / 206 / 88 on 1.0).
+    """
+    clip_files = _clip_level_files(split_csvs)
+    if clip_files is not None:
+        columns = ("fname", "clip_name", "name")
+        members = {part: _csv_column(text, columns) for part, text in clip_files.items()}
         key = [label.name for label in labels]
     elif all(f"{part}_SL.csv" in split_csvs for part in PARTS):
-        members = {part: _csv_column(split_csvs[f"{part}_SL.csv"], "songID") for part in PARTS}
+        members = {part: _csv_column(split_csvs[f"{part}_SL.csv"], ("songID",)) for part in PARTS}
         key = [label.song_id for label in labels]
     else:
         raise DataNotFoundError(
-            "split=official needs the release's split/{train,val,test}.csv (or *_SL.csv) beside "
-            "the MIDI files; none found. Use split=random or split=kfold, or add the split folder."
+            "split=official needs the release's split/{train,val,test}.csv (or *_clip.csv, *_SL.csv) "
+            "beside the MIDI files; none found. Use split=random or split=kfold, or add the split folder."
         )
-    parts = {part: np.array([i for i, k in enumerate(key) if k in members[part]]) for part in PARTS}
+    parts = {
+        part: np.array([i for i, k in enumerate(key) if k in members[part]], dtype=np.int64) for part in PARTS
+    }
     return Split(**parts)
 
 

@@ -55,7 +55,7 @@ class EmotionClassifier(pl.LightningModule):
             }
         )
         self.confusion_metrics = nn.ModuleDict(
-            {f"{stage}_": MulticlassConfusionMatrix(n) for stage in ("val", "test")}
+            {f"{stage}_": MulticlassConfusionMatrix(n) for stage in ("train", "val", "test")}
         )
         self.confusion: dict[str, torch.Tensor] = {}
 
@@ -68,13 +68,13 @@ class EmotionClassifier(pl.LightningModule):
         loss = F.cross_entropy(logits, targets)
         predictions = logits.argmax(dim=-1)
         self.metrics[f"{stage}_"].update(predictions, targets)
-        if f"{stage}_" in self.confusion_metrics:
-            self.confusion_metrics[f"{stage}_"].update(predictions, targets)
+        self.confusion_metrics[f"{stage}_"].update(predictions, targets)
         self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(targets))
         self.log_dict(self.metrics[f"{stage}_"], on_step=False, on_epoch=True, prog_bar=stage != "train")
         return loss
 
     def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
+        self.log("train/lr", self.optimizers().param_groups[0]["lr"], on_step=False, on_epoch=True)
         return self._step(batch, "train")
 
     def validation_step(self, batch: tuple, batch_idx: int) -> None:
@@ -86,6 +86,9 @@ class EmotionClassifier(pl.LightningModule):
     def _keep_confusion(self, stage: str) -> None:
         self.confusion[stage] = self.confusion_metrics[f"{stage}_"].compute().cpu()
         self.confusion_metrics[f"{stage}_"].reset()
+
+    def on_train_epoch_end(self) -> None:
+        self._keep_confusion("train")
 
     def on_validation_epoch_end(self) -> None:
         self._keep_confusion("val")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 class LSTMClassifierNet(nn.Module):
@@ -40,16 +41,20 @@ class LSTMClassifierNet(nn.Module):
 
     def forward(self, rolls: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         # Padded, not packed: on CPU a packed LSTM ran 5-20x slower here. Padding frames come after
-        # each clip, so the forward direction's state at a clip's last real frame is unaffected.
-        outputs, _ = self.lstm(rolls)  # (B, T, H * directions)
+        # each clip, so the forward direction's state at a clip's last real frame is unaffected;
+        # the backward direction would read the padding first, so a bidirectional LSTM is packed.
+        if self.lstm.bidirectional:
+            packed = pack_padded_sequence(rolls, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            outputs, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=rolls.shape[1])
+        else:
+            outputs, _ = self.lstm(rolls)  # (B, T, H * directions)
         lengths = lengths.to(outputs.device)
         hidden = self.lstm.hidden_size
         if self.pooling == "last":
             batch = torch.arange(len(outputs), device=outputs.device)
             features = outputs[batch, lengths - 1, :hidden]  # (B, H) forward state at clip end
             if self.lstm.bidirectional:
-                # The backward direction reads the padding (silence) first; its state at frame 0
-                # has seen the whole clip.
+                # The backward direction ends at frame 0, having read the whole clip.
                 features = torch.cat([features, outputs[:, 0, hidden:]], dim=-1)  # (B, 2H)
         else:
             frames = torch.arange(outputs.shape[1], device=outputs.device)
