@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-METRICS = ("test/acc", "test/f1", "val/acc")
+METRICS = ("test/acc", "test/f1", "val/acc")  # val/*: the chosen (best-on-validation) checkpoint
 
 
 def read_jobs(sweep_dir: Path) -> list[dict]:
@@ -29,7 +29,7 @@ def read_jobs(sweep_dir: Path) -> list[dict]:
     return jobs
 
 
-def summarize(jobs: list[dict], group: list[str]) -> list[dict]:
+def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = METRICS) -> list[dict]:
     """Rows of mean, sample std and count of each metric per group of jobs."""
     grouped: dict[tuple, list[dict]] = defaultdict(list)
     for job in jobs:
@@ -37,7 +37,7 @@ def summarize(jobs: list[dict], group: list[str]) -> list[dict]:
     rows = []
     for key, members in sorted(grouped.items()):
         row = {"group": dict(zip(group, key)), "seeds": sorted(m["overrides"].get("seed", "?") for m in members)}
-        for metric in METRICS:
+        for metric in metrics:
             values = [m["metrics"][metric] for m in members if metric in m["metrics"]]
             if values:
                 spread = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -46,12 +46,12 @@ def summarize(jobs: list[dict], group: list[str]) -> list[dict]:
     return rows
 
 
-def to_markdown(rows: list[dict], group: list[str]) -> str:
-    header = [*group, *METRICS, "seeds"]
+def to_markdown(rows: list[dict], group: list[str], metrics: tuple[str, ...] = METRICS) -> str:
+    header = [*group, *metrics, "seeds"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [row["group"][g] for g in group]
-        for metric in METRICS:
+        for metric in metrics:
             stats = row.get(metric)
             cells.append(f"{stats['mean']:.3f} ± {stats['std']:.3f}" if stats else "-")
         cells.append(",".join(row["seeds"]))
@@ -63,13 +63,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path)
     parser.add_argument("--group", nargs="*", default=["task"], help="override keys that define a row")
+    parser.add_argument("--metrics", nargs="*", default=list(METRICS), help="metrics to tabulate")
     parser.add_argument("--out", type=Path, help="Markdown file to write (JSON beside it)")
     args = parser.parse_args()
     jobs = read_jobs(args.sweep_dir)
     if not jobs:
         raise SystemExit(f"error: no */metrics.json under {args.sweep_dir}")
-    rows = summarize(jobs, args.group)
-    table = to_markdown(rows, args.group)
+    metrics = tuple(args.metrics)
+    rows = summarize(jobs, args.group, metrics)
+    table = to_markdown(rows, args.group, metrics)
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

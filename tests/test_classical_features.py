@@ -64,6 +64,19 @@ def test_key_strength_tells_major_from_minor():
     assert chord["polyphony_mean"] == 3 and chord["ioi_mean"] == 0  # one onset: no interval
 
 
+def test_chord_qualities_and_scale_degrees():
+    # C major triad, then A minor triad, then C + C#: three onset groups.
+    chords = notes([0, 0, 0, 1, 1, 1, 2, 2], [1, 1, 1, 2, 2, 2, 3, 3], [60, 64, 67, 57, 60, 64, 72, 73], [90] * 8)
+    values = dict(zip(EXPERT_NAMES, expert_features(chords)))
+    # C-E-G holds a major triad; A-C-E a minor triad (and, by pitch classes, no major one).
+    assert values["major_triad_share"] == pytest.approx(1 / 3)
+    assert values["minor_triad_share"] == pytest.approx(1 / 3)
+    assert values["dissonance_share"] == pytest.approx(1 / 3)
+    degrees = [values[f"degree_{d}"] for d in range(12)]
+    pcs = [values[f"pc_{n}"] for n in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
+    assert sorted(degrees) == pytest.approx(sorted(pcs)) and sum(degrees) == pytest.approx(1)
+
+
 def test_feature_spec_concatenates_sets_in_order():
     spec = FeatureSpec(("expert", "pianoroll"))
     row = spec.render(TWO)

@@ -28,6 +28,9 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
+# Bump when a feature's definition changes: it is part of the cache key.
+FEATURES_VERSION = 2
+
 _REPORT_ROLL = TimeRollSpec(fs=100, lowest_pitch=0, n_pitches=128, velocity=False)
 
 
@@ -51,23 +54,19 @@ def pitch_class_transitions(notes: Notes) -> np.ndarray:
     return (matrix / max(1, len(classes) - 1)).ravel()
 
 
-def _key_strength(histogram: np.ndarray) -> tuple[float, float]:
-    """Best correlation of a pitch-class histogram with any major and any minor key profile."""
-    if np.ptp(histogram) == 0:
-        return 0.0, 0.0
-    best = []
-    for profile in (MAJOR_PROFILE, MINOR_PROFILE):
-        best.append(max(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)))
-    return float(best[0]), float(best[1])
-
-
 EXPERT_NAMES = (
     "note_density",  # onsets per second
+    "density_std",  # std of onsets per second over 2 s windows
     "pitch_mean",
     "pitch_std",
     "pitch_min",
     "pitch_max",
     "pitch_range",
+    "pitch_p10",
+    "pitch_p90",
+    "top_voice_mean",  # highest pitch of each onset group
+    "bass_mean",  # lowest pitch of each onset group
+    "top_voice_step",  # mean absolute interval between successive top-voice pitches
     "velocity_mean",
     "velocity_std",
     "polyphony_mean",  # notes sounding per non-silent frame
@@ -82,28 +81,75 @@ EXPERT_NAMES = (
     "major_strength",
     "minor_strength",
     "major_minus_minor",
+    "major_triad_share",  # onset groups whose sounding pitch classes hold a major triad
+    "minor_triad_share",
+    "dissonance_share",  # onset groups sounding two pitch classes a semitone apart
     *(f"pc_{name}" for name in PITCH_CLASSES),  # duration-weighted pitch-class histogram
+    *(f"degree_{d}" for d in range(12)),  # the same, rotated so the best key's tonic is degree 0
 )
+
+
+def _key(histogram: np.ndarray) -> tuple[float, float, int]:
+    """(best major correlation, best minor correlation, tonic of the best key overall)."""
+    if np.ptp(histogram) == 0:
+        return 0.0, 0.0, 0
+    scores = np.array(
+        [[np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)]
+         for profile in (MAJOR_PROFILE, MINOR_PROFILE)]
+    )  # (2 modes, 12 tonics)
+    mode, tonic = np.unravel_index(np.argmax(scores), scores.shape)
+    return float(scores[0].max()), float(scores[1].max()), int(tonic)
+
+
+def _onset_groups(notes: Notes, roll: np.ndarray, fs: float) -> list[np.ndarray]:
+    """Pitches sounding at each distinct onset frame (a chord, or a melody note over its harmony)."""
+    frames = np.unique(np.round(notes.start_s * fs).astype(np.int64))
+    frames = frames[frames < len(roll)]
+    return [np.flatnonzero(roll[f]) for f in frames]
+
+
+def _chord_shares(groups: list[np.ndarray]) -> tuple[float, float, float]:
+    """Shares of onset groups holding a major triad, a minor triad, and a semitone clash."""
+    major = minor = clash = 0
+    for pitches in groups:
+        classes = np.zeros(12, bool)
+        classes[pitches % 12] = True
+        rolled = [np.roll(classes, -k) for k in (3, 4, 7, 1)]  # rolled[i][r]: r + k present
+        major += bool((classes & rolled[1] & rolled[2]).any())
+        minor += bool((classes & rolled[0] & rolled[2]).any())
+        clash += bool((classes & rolled[3]).any())
+    n = max(len(groups), 1)
+    return major / n, minor / n, clash / n
 
 
 def expert_features(notes: Notes) -> np.ndarray:
     """(len(EXPERT_NAMES),) descriptors a music researcher would compute first."""
+    fs = _REPORT_ROLL.fs
     roll = _REPORT_ROLL.render(notes)  # (frames, 128) of 0/1
     sounding = roll.sum(axis=1)  # (frames,) notes sounding per frame
-    clip_seconds = len(roll) / _REPORT_ROLL.fs
+    clip_seconds = len(roll) / fs
     durations = notes.end_s - notes.start_s
     onsets = np.unique(np.round(notes.start_s, 3))
     ioi = np.diff(onsets) if len(onsets) > 1 else np.zeros(1)
+    windows = np.bincount((notes.start_s // 2.0).astype(np.int64)) / 2.0  # onsets/s per 2 s window
+    groups = [g for g in _onset_groups(notes, roll, fs) if len(g)]
+    top = np.array([g.max() for g in groups]) if groups else notes.pitch[:1].astype(float)
+    bass = np.array([g.min() for g in groups]) if groups else notes.pitch[:1].astype(float)
     pc_histogram = np.bincount(notes.pitch % 12, weights=durations, minlength=12)
     pc_histogram = pc_histogram / max(pc_histogram.sum(), 1e-9)
-    major, minor = _key_strength(pc_histogram)
+    major, minor, tonic = _key(pc_histogram)
     values = [
         len(notes) / clip_seconds,
+        windows.std(),
         notes.pitch.mean(),
         notes.pitch.std(),
         notes.pitch.min(),
         notes.pitch.max(),
         float(notes.pitch.max() - notes.pitch.min()),
+        *np.percentile(notes.pitch, [10, 90]),
+        top.mean(),
+        bass.mean(),
+        float(np.abs(np.diff(top)).mean()) if len(top) > 1 else 0.0,
         notes.velocity.mean(),
         notes.velocity.std(),
         sounding[sounding > 0].mean() if (sounding > 0).any() else 0.0,
@@ -118,7 +164,9 @@ def expert_features(notes: Notes) -> np.ndarray:
         major,
         minor,
         major - minor,
+        *_chord_shares(groups),
         *pc_histogram,
+        *np.roll(pc_histogram, -tonic),
     ]
     return np.asarray(values, dtype=np.float64)
 
@@ -145,14 +193,26 @@ class FeatureSpec:
         if unknown or not self.sets:
             raise ValueError(f"unknown feature sets {unknown}; choose from {sorted(FEATURE_SETS)}")
 
+    dtype = np.float64
+
     def names(self) -> list[str]:
         return [name for s in self.sets for name in FEATURE_SETS[s][1]]
 
-    def render(self, notes: Notes) -> np.ndarray:
-        return np.concatenate([FEATURE_SETS[s][0](notes) for s in self.sets])[None, :]  # (1, F)
+    @property
+    def width(self) -> int:
+        return len(self.names())
+
+    def n_rows(self, notes: Notes) -> int:
+        return 1
+
+    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
+        row = np.concatenate([FEATURE_SETS[s][0](notes) for s in self.sets])[None, :]  # (1, F)
+        if out is not None:
+            out[:] = row
+        return row
 
     def key(self) -> dict:
-        return {"kind": "features", "sets": list(self.sets)}
+        return {"kind": "features", "sets": list(self.sets), "version": FEATURES_VERSION}
 
 
 def feature_names(sets: Sequence[str]) -> list[str]:

@@ -19,7 +19,14 @@ log = logging.getLogger(__name__)
 
 
 class RollSpec(Protocol):
-    def render(self, notes: Notes) -> np.ndarray: ...
+    """What a clip becomes: ``n_rows(notes)`` rows of ``width`` values of ``dtype``."""
+
+    dtype: type
+    width: int
+
+    def n_rows(self, notes: Notes) -> int: ...
+
+    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray: ...
 
     def key(self) -> dict: ...
 
@@ -46,17 +53,22 @@ class ClipCorpus:
 
 def _render_all(
     source: EmopiaSource, spec: RollSpec, progress: bool
-) -> tuple[list[str], list[np.ndarray], list[tuple[str, str]]]:
-    names, rolls, skipped = [], [], []
+) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """(names, stacked rolls, offsets, skipped): parse every clip, then render each into its slice
+    of one array (no per-clip arrays to concatenate: half the memory traffic at 100 fps)."""
+    parsed, skipped = [], []
     blobs = source.read_all()
     for stem in tqdm(sorted(blobs), desc="Parsing MIDI", unit="clip", disable=not progress):
         try:
             parse_clip_name(stem)
-            rolls.append(spec.render(read_notes(blobs[stem])))
-            names.append(stem)
+            parsed.append((stem, read_notes(blobs[stem])))
         except (MidiReadError, ValueError) as error:
             skipped.append((stem, str(error)))
-    return names, rolls, skipped
+    offsets = np.concatenate([[0], np.cumsum([spec.n_rows(notes) for _, notes in parsed])]).astype(np.int64)
+    rolls = np.zeros((offsets[-1], spec.width), dtype=spec.dtype)
+    for (_, notes), begin, end in zip(parsed, offsets[:-1], offsets[1:]):
+        spec.render(notes, out=rolls[begin:end])
+    return [stem for stem, _ in parsed], rolls, offsets, skipped
 
 
 def warn_skipped(skipped: list[tuple[str, str]], total: int) -> None:
@@ -88,11 +100,9 @@ def load_corpus(
         names, offsets, skipped = index["names"], np.asarray(index["offsets"]), index["skipped"]
         from_cache = True
     else:
-        names, parts, skipped = _render_all(source, spec, progress)
+        names, rolls, offsets, skipped = _render_all(source, spec, progress)
         if not names:
             raise DataNotFoundError(f"no readable EMOPIA clip in {source.location}; skipped: {skipped[:3]}")
-        offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-        rolls = np.concatenate(parts)
         if folder is not None:
             index = {"names": names, "offsets": offsets.tolist(), "skipped": skipped}
             save_entry(folder, rolls, {**index, "spec": spec.key()})
