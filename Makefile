@@ -38,8 +38,9 @@ lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 se
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --metrics test/acc test/f1 --out experiments/lstm_official.md
 
-table1: install ## the report's Table 1: 4 classical models x (random CV, song-grouped CV, official test), RFECV in every fold
+table1: install ## the report's Table 1 (4 classical models x random CV, song-grouped CV, official test), then with expert features
 	$(BIN)/python -m emopia_lightning.classical --config-name table1
+	$(BIN)/python -m emopia_lightning.classical --config-name table1 features=expert 'out_dir=$${paths.root_dir}/experiments/table1_expert'
 
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,6 +28,16 @@ def read_jobs(sweep_dir: Path) -> list[dict]:
         pairs = dict(o.split("=", 1) for o in overrides if "=" in o)
         jobs.append({"overrides": pairs, "metrics": json.loads(metrics_file.read_text())["metrics"]})
     return jobs
+
+
+def sweep_command(sweep_dir: Path) -> str:
+    """The command line that made the sweep, rebuilt from its ``multirun.yaml``."""
+    config_file = sweep_dir / "multirun.yaml"
+    if not config_file.exists():
+        return "(unknown: no multirun.yaml)"
+    hydra = yaml.safe_load(config_file.read_text())["hydra"]
+    overrides = [*hydra["overrides"]["task"], *(o for o in hydra["overrides"]["hydra"] if "hydra.mode" not in o)]
+    return f"python -m emopia_lightning.{hydra['job']['name']} -m " + " ".join(overrides)
 
 
 def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = METRICS) -> list[dict]:
@@ -71,7 +82,13 @@ def main() -> None:
         raise SystemExit(f"error: no */metrics.json under {args.sweep_dir}")
     metrics = tuple(args.metrics)
     rows = summarize(jobs, args.group, metrics)
-    table = to_markdown(rows, args.group, metrics)
+    command = sweep_command(args.sweep_dir)
+    summary_command = "python -m emopia_lightning.summarize " + " ".join(sys.argv[1:])
+    table = (
+        f"Runs: `{command}`\n\nTable: `{summary_command}`\n\n"
+        f"Mean ± sample std over seeds; val/* and test/* of the best-on-validation checkpoint.\n\n"
+        + to_markdown(rows, args.group, metrics)
+    )
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

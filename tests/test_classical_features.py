@@ -77,6 +77,14 @@ def test_chord_qualities_and_scale_degrees():
     assert sorted(degrees) == pytest.approx(sorted(pcs)) and sum(degrees) == pytest.approx(1)
 
 
+def test_pedal_use():
+    pedalled = Notes(*(np.array(a, float) for a in ([0.0], [4.0], [0.0], [8.0])), np.array([60], np.int16),
+                     np.array([80], np.uint8), 4, np.array([0.0, 2.0]), np.array([1.0, 2.5]))
+    values = dict(zip(EXPERT_NAMES, expert_features(pedalled)))
+    assert (values["pedal_share"], values["pedal_rate"], values["pedal_mean_s"]) == pytest.approx((1.5 / 4, 0.5, 0.75))
+    assert dict(zip(EXPERT_NAMES, expert_features(TWO)))["pedal_share"] == 0
+
+
 def test_feature_spec_concatenates_sets_in_order():
     spec = FeatureSpec(("expert", "pianoroll"))
     row = spec.render(TWO)

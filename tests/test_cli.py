@@ -55,3 +55,16 @@ def test_wrong_data_path_is_one_clear_line_before_anything_starts(tmp_path):
     assert not (run_dir / "wandb").exists()  # failed before any logger started
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and str(tmp_path / "missing") in error_lines[0]
+
+
+def test_classical_entry_point_writes_its_table(tmp_path):
+    env = {**os.environ, "EMOPIA_ROOT": str(emopia_root()), "EMOPIA_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "emopia_lightning.classical", "model=knn", "cv=official", "features=expert",
+         f"hydra.run.dir={tmp_path}/run"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "knn  official test split      accuracy" in result.stdout
+    table = (tmp_path / "run" / "results.md").read_text()
+    assert "| knn | 0." in table and (tmp_path / "run" / "confusion_knn_official.png").exists()

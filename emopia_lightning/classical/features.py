@@ -7,9 +7,10 @@ Feature sets (names used in ``conf/classical/features/``):
 - ``pitch_density`` (128): the share of the clip's note onsets at each MIDI pitch.
 - ``transitions`` (144): the pitch-class transition matrix — shares of successive note pairs
   (ordered by onset, then pitch) going from pitch class ``i`` to ``j``, flattened row-major.
-- ``expert`` (see :data:`EXPERT_NAMES`): note density, pitch and velocity statistics, polyphony,
-  silence, note durations, inter-onset intervals, register, the pitch-class histogram and
-  major/minor key strength (Krumhansl–Kessler profiles).
+- ``expert`` (see :data:`EXPERT_NAMES`): note density, pitch, register and velocity statistics,
+  top voice and bass, polyphony, silence, note durations, inter-onset intervals, chord qualities,
+  sustain-pedal use, the pitch-class histogram, key-relative scale degrees and major/minor key
+  strength (Krumhansl–Kessler profiles).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 _REPORT_ROLL = TimeRollSpec(fs=100, lowest_pitch=0, n_pitches=128, velocity=False)
 
@@ -84,6 +85,9 @@ EXPERT_NAMES = (
     "major_triad_share",  # onset groups whose sounding pitch classes hold a major triad
     "minor_triad_share",
     "dissonance_share",  # onset groups sounding two pitch classes a semitone apart
+    "pedal_share",  # share of the clip with the sustain pedal down
+    "pedal_rate",  # pedal presses per second
+    "pedal_mean_s",  # mean press length
     *(f"pc_{name}" for name in PITCH_CLASSES),  # duration-weighted pitch-class histogram
     *(f"degree_{d}" for d in range(12)),  # the same, rotated so the best key's tonic is degree 0
 )
@@ -120,6 +124,14 @@ def _chord_shares(groups: list[np.ndarray]) -> tuple[float, float, float]:
         clash += bool((classes & rolled[3]).any())
     n = max(len(groups), 1)
     return major / n, minor / n, clash / n
+
+
+def _pedal_use(notes: Notes, clip_seconds: float) -> tuple[float, float, float]:
+    """(share of time pedalled, presses per second, mean press length in seconds)."""
+    lengths = notes.pedal_end_s - notes.pedal_start_s
+    if len(lengths) == 0:
+        return 0.0, 0.0, 0.0
+    return float(lengths.sum() / clip_seconds), len(lengths) / clip_seconds, float(lengths.mean())
 
 
 def expert_features(notes: Notes) -> np.ndarray:
@@ -165,6 +177,7 @@ def expert_features(notes: Notes) -> np.ndarray:
         minor,
         major - minor,
         *_chord_shares(groups),
+        *_pedal_use(notes, clip_seconds),
         *pc_histogram,
         *np.roll(pc_histogram, -tonic),
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when the rendering code changes what it produces for the same settings.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_key(source_fingerprint: str, spec: dict) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import symusic
@@ -27,6 +27,9 @@ class Notes:
     pitch: np.ndarray  # int16, MIDI 0..127
     velocity: np.ndarray  # uint8, 1..127
     beats_per_bar: int = 4
+    # Sustain-pedal presses, in seconds (empty where a file has none).
+    pedal_start_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pedal_end_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.pitch)
@@ -59,6 +62,9 @@ def read_notes(midi: bytes) -> Notes:
     if len(signatures):
         # Beats here are quarter notes: a 6/8 bar is 3 of them.
         beats_per_bar = max(1, round(signatures[0].numerator * 4 / signatures[0].denominator))
+    pedals = [t.pedals.numpy() for t in in_seconds.tracks if not t.is_drum and len(t.pedals)]
+    pedal_start = np.concatenate([p["time"] for p in pedals]).astype(np.float64) if pedals else np.zeros(0)
+    pedal_end = pedal_start + (np.concatenate([p["duration"] for p in pedals]) if pedals else 0.0)
     return Notes(
         start_s=seconds["time"][order].astype(np.float64),
         end_s=(seconds["time"] + seconds["duration"])[order].astype(np.float64),
@@ -67,4 +73,6 @@ def read_notes(midi: bytes) -> Notes:
         pitch=ticks["pitch"][order].astype(np.int16),
         velocity=np.clip(ticks["velocity"][order], 1, 127).astype(np.uint8),
         beats_per_bar=beats_per_bar,
+        pedal_start_s=pedal_start,
+        pedal_end_s=pedal_end,
     )
