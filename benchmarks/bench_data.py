@@ -44,12 +44,24 @@ def once(name: str, cache_dir: str | None, touch: bool) -> dict:
     corpus = load_corpus(locate_emopia(data_root()), SPECS[name], cache_dir, progress=False)
     if touch:  # read every byte of the memory-mapped cache, not just open it
         int(np.asarray(corpus.rolls).sum(dtype=np.int64))
-    return {"seconds": time.perf_counter() - start, "clips": len(corpus), "from_cache": corpus.from_cache,
-            "megabytes": corpus.rolls.nbytes / 1e6}
+    return {
+        "seconds": time.perf_counter() - start,
+        "clips": len(corpus),
+        "from_cache": corpus.from_cache,
+        "megabytes": corpus.rolls.nbytes / 1e6,
+    }
 
 
 def in_fresh_process(name: str, cache_dir: str | None, touch: bool = False) -> dict:
-    args = [sys.executable, __file__, "--once", name, "--cache", cache_dir or "", *(["--touch"] if touch else [])]
+    args = [
+        sys.executable,
+        __file__,
+        "--once",
+        name,
+        "--cache",
+        cache_dir or "",
+        *(["--touch"] if touch else []),
+    ]
     return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
 
 
@@ -64,7 +76,9 @@ def main() -> None:
         print(json.dumps(once(args.once, args.cache or None, args.touch)))
         return
     print(f"EMOPIA at {data_root()}; median of {args.runs} fresh processes each")
-    print(f"{'representation':40s} {'clips':>5s} {'MB':>6s} {'cold s':>7s} {'cache open s':>12s} {'cache read s':>12s}")
+    print(
+        f"{'representation':40s} {'clips':>5s} {'MB':>6s} {'cold s':>7s} {'cache open s':>12s} {'cache read s':>12s}"
+    )
     for name in SPECS:
         with tempfile.TemporaryDirectory() as cache:
             cold = [in_fresh_process(name, None) for _ in range(args.runs)]
@@ -75,9 +89,13 @@ def main() -> None:
         med = lambda runs: statistics.median(r["seconds"] for r in runs)  # noqa: E731
         verdict = ""
         if name.startswith("report roll"):
-            verdict = (f"  cold {'meets' if med(cold) <= TARGET_COLD_S else 'MISSES'} {TARGET_COLD_S} s,"
-                       f" cache read {'meets' if med(read) <= TARGET_CACHE_S else 'MISSES'} {TARGET_CACHE_S} s")
-        print(f"{name:40s} {cold[0]['clips']:5d} {cold[0]['megabytes']:6.0f} {med(cold):7.3f} {med(opened):12.3f} {med(read):12.3f}{verdict}")
+            verdict = (
+                f"  cold {'meets' if med(cold) <= TARGET_COLD_S else 'MISSES'} {TARGET_COLD_S} s,"
+                f" cache read {'meets' if med(read) <= TARGET_CACHE_S else 'MISSES'} {TARGET_CACHE_S} s"
+            )
+        print(
+            f"{name:40s} {cold[0]['clips']:5d} {cold[0]['megabytes']:6.0f} {med(cold):7.3f} {med(opened):12.3f} {med(read):12.3f}{verdict}"
+        )
 
 
 if __name__ == "__main__":

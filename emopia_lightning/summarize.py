@@ -36,7 +36,10 @@ def sweep_command(sweep_dir: Path) -> str:
     if not config_file.exists():
         return "(unknown: no multirun.yaml)"
     hydra = yaml.safe_load(config_file.read_text())["hydra"]
-    overrides = [*hydra["overrides"]["task"], *(o for o in hydra["overrides"]["hydra"] if "hydra.mode" not in o)]
+    overrides = [
+        *hydra["overrides"]["task"],
+        *(o for o in hydra["overrides"]["hydra"] if "hydra.mode" not in o),
+    ]
     return f"python -m emopia_lightning.{hydra['job']['name']} -m " + " ".join(overrides)
 
 
@@ -47,12 +50,20 @@ def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = MET
         grouped[tuple(job["overrides"].get(key, "-") for key in group)].append(job)
     rows = []
     for key, members in sorted(grouped.items()):
-        row = {"group": dict(zip(group, key)), "seeds": sorted(m["overrides"].get("seed", "?") for m in members)}
+        row = {
+            "group": dict(zip(group, key)),
+            "seeds": sorted(m["overrides"].get("seed", "?") for m in members),
+        }
         for metric in metrics:
             values = [m["metrics"][metric] for m in members if metric in m["metrics"]]
             if values:
                 spread = statistics.stdev(values) if len(values) > 1 else 0.0
-                row[metric] = {"mean": statistics.fmean(values), "std": spread, "n": len(values), "values": values}
+                row[metric] = {
+                    "mean": statistics.fmean(values),
+                    "std": spread,
+                    "n": len(values),
+                    "values": values,
+                }
         rows.append(row)
     return rows
 

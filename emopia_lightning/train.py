@@ -70,7 +70,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 trainer.validate(model, datamodule=datamodule, ckpt_path=checkpoint, verbose=False)
                 metrics.update(_metrics(trainer))
             else:
-                log.warning("No checkpoint monitors a validation metric (e.g. fast_dev_run): the last weights are tested")
+                log.warning(
+                    "No checkpoint monitors a validation metric (e.g. fast_dev_run): the last weights are tested"
+                )
         if cfg.get("test", True):
             trainer.test(model, datamodule=datamodule, ckpt_path=checkpoint)
             metrics.update(_metrics(trainer))

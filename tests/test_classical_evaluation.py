@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import CONF_DIR, write_release_folder
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 from sklearn.tree import DecisionTreeClassifier
 
-from conftest import CONF_DIR, write_release_folder
 from emopia_lightning.classical.evaluation import evaluate, outer_folds
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.data.labels import parse_clip_name
@@ -42,9 +42,19 @@ def test_rfecv_and_grid_search_never_see_test_rows(emopia_labels, scheme):
     for train, test in folds:
         SEEN_ROWS.clear()
         result = evaluate(
-            "tree", scheme, RecordingTree(max_depth=3, random_state=0), features, targets, songs, [(train, test)],
-            ("Q1", "Q2", "Q3", "Q4"), standardise=False, rfecv={"step": 0.25, "min_features": 2},
-            grid={"max_depth": [2, 3]}, inner_folds=3, seed=0,
+            "tree",
+            scheme,
+            RecordingTree(max_depth=3, random_state=0),
+            features,
+            targets,
+            songs,
+            [(train, test)],
+            ("Q1", "Q2", "Q3", "Q4"),
+            standardise=False,
+            rfecv={"step": 0.25, "min_features": 2},
+            grid={"max_depth": [2, 3]},
+            inner_folds=3,
+            seed=0,
         )
         assert SEEN_ROWS and SEEN_ROWS <= set(train.tolist())
         assert result.features_kept[0] is not None and 2 <= result.features_kept[0] <= 12
@@ -70,13 +80,32 @@ def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
     folder = write_release_folder(tmp_path / "data", chosen)
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose("table1", overrides=["cv=[random,grouped]", "n_folds=2", "inner_folds=2", "features=expert", "models.random_forest.estimator.n_estimators=10", "models.knn.estimator.n_neighbors=5"], return_hydra_config=True)
+        cfg = compose(
+            "table1",
+            overrides=[
+                "cv=[random,grouped]",
+                "n_folds=2",
+                "inner_folds=2",
+                "features=expert",
+                "models.random_forest.estimator.n_estimators=10",
+                "models.knn.estimator.n_neighbors=5",
+            ],
+            return_hydra_config=True,
+        )
     HydraConfig().set_config(cfg)
     with open_dict(cfg):
-        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = str(folder), str(tmp_path / "cache"), str(tmp_path / "out")
+        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = (
+            str(folder),
+            str(tmp_path / "cache"),
+            str(tmp_path / "out"),
+        )
     summaries = run_classical(cfg)
     assert [(s["model"], s["evaluation"]) for s in summaries][:4] == [
-        ("decision_tree", "random"), ("random_forest", "random"), ("logistic_regression", "random"), ("knn", "random")]
+        ("decision_tree", "random"),
+        ("random_forest", "random"),
+        ("logistic_regression", "random"),
+        ("knn", "random"),
+    ]
     assert len(summaries) == 8 and all(s["folds"] == 2 and 0 <= s["accuracy_mean"] <= 1 for s in summaries)
     knn = [s for s in summaries if s["model"] == "knn"][0]
     assert knn["features_kept"] is None  # k-NN is never put through RFECV
@@ -91,11 +120,18 @@ def test_expert_features_carry_emotion_on_unseen_songs(tmp_path, data_root):
     """Full EMOPIA, song-grouped 10-fold CV: far above chance (.29), as the README's table says."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose("classical", overrides=["model=logistic_regression", "cv=grouped", "features=expert", "rfecv=false"],
-                      return_hydra_config=True)
+        cfg = compose(
+            "classical",
+            overrides=["model=logistic_regression", "cv=grouped", "features=expert", "rfecv=false"],
+            return_hydra_config=True,
+        )
     HydraConfig().set_config(cfg)
     with open_dict(cfg):
-        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = str(data_root), str(tmp_path / "cache"), str(tmp_path)
+        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = (
+            str(data_root),
+            str(tmp_path / "cache"),
+            str(tmp_path),
+        )
     (summary,) = run_classical(cfg)
     assert summary["folds"] == 10 and summary["accuracy_mean"] > 0.6
     assert min(summary["recall"].values()) > 0.4  # no quadrant left behind

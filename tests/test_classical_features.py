@@ -44,14 +44,31 @@ def test_transitions_count_successive_pitch_classes_in_onset_then_pitch_order():
 def test_expert_features_exact_values():
     values = dict(zip(EXPERT_NAMES, expert_features(TWO)))
     expected = {
-        "note_density": 2 / 0.75, "pitch_mean": 62, "pitch_std": 2, "pitch_min": 60, "pitch_max": 64,
-        "pitch_range": 4, "velocity_mean": 75, "velocity_std": 25, "polyphony_mean": 1, "polyphony_max": 1,
-        "silence_share": 0, "duration_mean": 0.375, "duration_std": 0.125, "duration_median": 0.375,
-        "ioi_mean": 0.5, "ioi_std": 0, "low_register_share": 0, "pc_C": 0.5 / 0.75, "pc_E": 0.25 / 0.75,
+        "note_density": 2 / 0.75,
+        "pitch_mean": 62,
+        "pitch_std": 2,
+        "pitch_min": 60,
+        "pitch_max": 64,
+        "pitch_range": 4,
+        "velocity_mean": 75,
+        "velocity_std": 25,
+        "polyphony_mean": 1,
+        "polyphony_max": 1,
+        "silence_share": 0,
+        "duration_mean": 0.375,
+        "duration_std": 0.125,
+        "duration_median": 0.375,
+        "ioi_mean": 0.5,
+        "ioi_std": 0,
+        "low_register_share": 0,
+        "pc_C": 0.5 / 0.75,
+        "pc_E": 0.25 / 0.75,
     }
     for name, value in expected.items():
         assert values[name] == pytest.approx(value), name
-    assert sum(values[f"pc_{n}"] for n in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")) == pytest.approx(1)
+    assert sum(
+        values[f"pc_{n}"] for n in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+    ) == pytest.approx(1)
 
 
 def test_key_strength_tells_major_from_minor():
@@ -66,7 +83,9 @@ def test_key_strength_tells_major_from_minor():
 
 def test_chord_qualities_and_scale_degrees():
     # C major triad, then A minor triad, then C + C#: three onset groups.
-    chords = notes([0, 0, 0, 1, 1, 1, 2, 2], [1, 1, 1, 2, 2, 2, 3, 3], [60, 64, 67, 57, 60, 64, 72, 73], [90] * 8)
+    chords = notes(
+        [0, 0, 0, 1, 1, 1, 2, 2], [1, 1, 1, 2, 2, 2, 3, 3], [60, 64, 67, 57, 60, 64, 72, 73], [90] * 8
+    )
     values = dict(zip(EXPERT_NAMES, expert_features(chords)))
     # C-E-G holds a major triad; A-C-E a minor triad (and, by pitch classes, no major one).
     assert values["major_triad_share"] == pytest.approx(1 / 3)
@@ -78,10 +97,18 @@ def test_chord_qualities_and_scale_degrees():
 
 
 def test_pedal_use():
-    pedalled = Notes(*(np.array(a, float) for a in ([0.0], [4.0], [0.0], [8.0])), np.array([60], np.int16),
-                     np.array([80], np.uint8), 4, np.array([0.0, 2.0]), np.array([1.0, 2.5]))
+    pedalled = Notes(
+        *(np.array(a, float) for a in ([0.0], [4.0], [0.0], [8.0])),
+        np.array([60], np.int16),
+        np.array([80], np.uint8),
+        4,
+        np.array([0.0, 2.0]),
+        np.array([1.0, 2.5]),
+    )
     values = dict(zip(EXPERT_NAMES, expert_features(pedalled)))
-    assert (values["pedal_share"], values["pedal_rate"], values["pedal_mean_s"]) == pytest.approx((1.5 / 4, 0.5, 0.75))
+    assert (values["pedal_share"], values["pedal_rate"], values["pedal_mean_s"]) == pytest.approx(
+        (1.5 / 4, 0.5, 0.75)
+    )
     assert dict(zip(EXPERT_NAMES, expert_features(TWO)))["pedal_share"] == 0
 
 
@@ -89,6 +116,6 @@ def test_feature_spec_concatenates_sets_in_order():
     spec = FeatureSpec(("expert", "pianoroll"))
     row = spec.render(TWO)
     assert row.shape == (1, len(EXPERT_NAMES) + 128) == (1, len(spec.names()))
-    np.testing.assert_allclose(row[0, len(EXPERT_NAMES):], pianoroll_activity(TWO))
+    np.testing.assert_allclose(row[0, len(EXPERT_NAMES) :], pianoroll_activity(TWO))
     with pytest.raises(ValueError, match="unknown feature sets"):
         FeatureSpec(("chroma",))

@@ -6,9 +6,15 @@ import subprocess
 import sys
 
 from conftest import emopia_root
+
 from emopia_lightning import PROJECT_ROOT
 
-TINY = ["model.net.hidden_size=8", "model.net.num_layers=1", "data.max_seconds=4", "extras.print_config=false"]
+TINY = [
+    "model.net.hidden_size=8",
+    "model.net.num_layers=1",
+    "data.max_seconds=4",
+    "extras.print_config=false",
+]
 
 
 def run(args, tmp_path, extra_env=None):
@@ -17,7 +23,11 @@ def run(args, tmp_path, extra_env=None):
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "emopia_lightning.train", *args, *TINY, f"paths.log_dir={tmp_path}/outputs"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -42,7 +52,9 @@ def test_multirun_runs_each_job_in_its_own_folder(tmp_path):
         assert "test/acc" in json.loads((job / "metrics.json").read_text())["metrics"]
     summary = subprocess.run(
         [sys.executable, "-m", "emopia_lightning.summarize", str(sweep), "--group", "task"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "| arousal |" in summary.stdout and "| valence |" in summary.stdout
 
@@ -60,9 +72,20 @@ def test_wrong_data_path_is_one_clear_line_before_anything_starts(tmp_path):
 def test_classical_entry_point_writes_its_table(tmp_path):
     env = {**os.environ, "EMOPIA_ROOT": str(emopia_root()), "EMOPIA_CACHE": str(tmp_path / "cache")}
     result = subprocess.run(
-        [sys.executable, "-m", "emopia_lightning.classical", "model=knn", "cv=official", "features=expert",
-         f"hydra.run.dir={tmp_path}/run"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "emopia_lightning.classical",
+            "model=knn",
+            "cv=official",
+            "features=expert",
+            f"hydra.run.dir={tmp_path}/run",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "knn  official test split      accuracy" in result.stdout

@@ -20,15 +20,15 @@ def test_parse_clip_name_reads_quadrant_song_and_index(file_name, quadrant, song
     assert label.name == clip_stem(file_name)
 
 
-@pytest.mark.parametrize("bad", ["Q5_abc_1.mid", "Q1_abc.mid", "notes.mid", "Q1__1.mid", "Q1_abc_x.mid", "q1_abc_1.mid"])
+@pytest.mark.parametrize(
+    "bad", ["Q5_abc_1.mid", "Q1_abc.mid", "notes.mid", "Q1__1.mid", "Q1_abc_x.mid", "q1_abc_1.mid"]
+)
 def test_parse_clip_name_rejects_names_that_are_not_emopia(bad):
     with pytest.raises(ValueError, match="not an EMOPIA clip name"):
         parse_clip_name(bad)
 
 
-@pytest.mark.parametrize(
-    "quadrant, arousal, valence", [(1, 1, 1), (2, 1, 0), (3, 0, 0), (4, 0, 1)]
-)
+@pytest.mark.parametrize("quadrant, arousal, valence", [(1, 1, 1), (2, 1, 0), (3, 0, 0), (4, 0, 1)])
 def test_arousal_and_valence_follow_the_circumplex(quadrant, arousal, valence):
     label = parse_clip_name(f"Q{quadrant}_song_0")
     assert (label.arousal, label.valence) == (arousal, valence)

@@ -16,7 +16,9 @@ def test_shapes(pooling, bidirectional):
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_after_a_clip_does_not_change_its_prediction(pooling, bidirectional):
     torch.manual_seed(0)
-    net = LSTMClassifierNet(12, 2, hidden_size=8, num_layers=1, pooling=pooling, bidirectional=bidirectional).eval()
+    net = LSTMClassifierNet(
+        12, 2, hidden_size=8, num_layers=1, pooling=pooling, bidirectional=bidirectional
+    ).eval()
     clip = torch.rand(1, 5, 12)
     padded = torch.cat([clip, torch.zeros(1, 9, 12)], dim=1)
     torch.testing.assert_close(net(clip, torch.tensor([5])), net(padded, torch.tensor([5])))

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import make_midi
+
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
 
@@ -52,7 +52,10 @@ def test_time_roll_overlapping_notes_keep_the_loudest_and_short_notes_keep_a_fra
     assert roll[:, 0].tolist() == [40, 110, 40, 40, 0]
     assert roll[:, 2].tolist() == [0, 0, 0, 0, 70]
     loud_first = _notes([0.0, 0.25], [1.0, 0.5], [60, 60], [110, 40])
-    assert TimeRollSpec(fs=4, lowest_pitch=60, n_pitches=12, velocity=True).render(loud_first)[:, 0].tolist() == [110] * 4
+    assert (
+        TimeRollSpec(fs=4, lowest_pitch=60, n_pitches=12, velocity=True).render(loud_first)[:, 0].tolist()
+        == [110] * 4
+    )
 
 
 def test_report_roll_is_128_pitches_at_100_fps():

@@ -4,13 +4,18 @@ import json
 
 import pytest
 import torch
+from conftest import CONF_DIR, compose_train
 from hydra.utils import instantiate
 
-from conftest import CONF_DIR, compose_train
 from emopia_lightning.train import train
 
 TINY = ["model.net.hidden_size=16", "model.net.num_layers=1", "data.max_seconds=8", "data.batch_size=16"]
-SHORT = ["trainer.max_epochs=2", "trainer.limit_train_batches=3", "trainer.limit_val_batches=2", "trainer.limit_test_batches=2"]
+SHORT = [
+    "trainer.max_epochs=2",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=2",
+    "trainer.limit_test_batches=2",
+]
 
 
 @pytest.mark.parametrize("task, classes", [("quadrant", 4), ("arousal", 2)])
@@ -37,7 +42,9 @@ def test_a_killed_run_resumes_from_last_checkpoint(tmp_path, cache_dir):
     train(first)
     last = tmp_path / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["epoch"] == 0
-    resumed = compose_train([*TINY, *SHORT, "trainer.max_epochs=2", "ckpt_path=last", "test=false"], tmp_path, cache_dir)
+    resumed = compose_train(
+        [*TINY, *SHORT, "trainer.max_epochs=2", "ckpt_path=last", "test=false"], tmp_path, cache_dir
+    )
     train(resumed)
     state = torch.load(last, weights_only=True)
     # Continued into epoch 2 rather than starting again: 3 batches per epoch, both counted.
@@ -72,8 +79,11 @@ def test_a_run_names_broken_files_in_one_warning(tmp_path, real_clips, caplog):
     folder = write_release_folder(tmp_path / "data", real_clips)
     (folder / "midis" / "Q1_broken_0.mid").write_bytes(b"not midi at all")
     (folder / "midis" / "Q4_silent_0.mid").write_bytes(make_midi([]))
-    cfg = compose_train(["debug=fast_dev_run", "split=random", "split.val_size=4", "split.test_size=4", *TINY],
-                        tmp_path / "run", tmp_path / "cache")
+    cfg = compose_train(
+        ["debug=fast_dev_run", "split=random", "split.val_size=4", "split.test_size=4", *TINY],
+        tmp_path / "run",
+        tmp_path / "cache",
+    )
     cfg.paths.data_dir = str(folder)
     with caplog.at_level(logging.WARNING):
         metrics = train(cfg)

@@ -25,7 +25,9 @@ class ConfusionMatrixPlot(pl.Callback):
         matrix = getattr(pl_module, "confusion", {}).get(stage)
         if matrix is None or not trainer.is_global_zero:
             return
-        title = f"{pl_module.hparams.get('name', 'model')} · {pl_module.hparams.get('task', '')} · {stage}{note}"
+        title = (
+            f"{pl_module.hparams.get('name', 'model')} · {pl_module.hparams.get('task', '')} · {stage}{note}"
+        )
         path = self.output_dir / f"confusion_matrix_{stage}.png"
         plot_confusion_matrix(matrix.numpy(), pl_module.class_names, title, path)
         log.info("Confusion matrix written to %s", path)

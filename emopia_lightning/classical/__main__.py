@@ -21,8 +21,10 @@ def main(cfg: DictConfig) -> float:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     for s in summaries:
-        print(f"{s['model']:>20s}  {scheme_title(s['evaluation'], s['folds']):24s} "
-              f"accuracy {s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f}  F1 {s['weighted_f1_mean']:.3f}")
+        print(
+            f"{s['model']:>20s}  {scheme_title(s['evaluation'], s['folds']):24s} "
+            f"accuracy {s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f}  F1 {s['weighted_f1_mean']:.3f}"
+        )
     print(f"Outputs: {cfg.out_dir}")
     return summaries[0]["accuracy_mean"]
 

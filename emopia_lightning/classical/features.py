@@ -98,8 +98,10 @@ def _key(histogram: np.ndarray) -> tuple[float, float, int]:
     if np.ptp(histogram) == 0:
         return 0.0, 0.0, 0
     scores = np.array(
-        [[np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)]
-         for profile in (MAJOR_PROFILE, MINOR_PROFILE)]
+        [
+            [np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)]
+            for profile in (MAJOR_PROFILE, MINOR_PROFILE)
+        ]
     )  # (2 modes, 12 tonics)
     mode, tonic = np.unravel_index(np.argmax(scores), scores.shape)
     return float(scores[0].max()), float(scores[1].max()), int(tonic)

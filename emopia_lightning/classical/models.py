@@ -40,7 +40,9 @@ def build_pipeline(
     steps.append(("model", clone(estimator)))
     pipeline = Pipeline(steps)
     if grid:
-        return GridSearchCV(pipeline, {f"model__{k}": list(v) for k, v in grid.items()}, cv=cv, scoring="accuracy")
+        return GridSearchCV(
+            pipeline, {f"model__{k}": list(v) for k, v in grid.items()}, cv=cv, scoring="accuracy"
+        )
     return pipeline
 
 

@@ -51,7 +51,12 @@ def markdown_table(summaries: Sequence[dict], n_features: int, command: str) -> 
     schemes = list(dict.fromkeys(s["evaluation"] for s in summaries))
     by_key = {(s["model"], s["evaluation"]): s for s in summaries}
     folds = {s["evaluation"]: s["folds"] for s in summaries}
-    header = ["model", *(scheme_title(s, folds[s]) for s in schemes), f"features kept of {n_features}", "report (random CV)"]
+    header = [
+        "model",
+        *(scheme_title(s, folds[s]) for s in schemes),
+        f"features kept of {n_features}",
+        "report (random CV)",
+    ]
     lines = [f"Command: `{command}`", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model in models:
         cells = [model] + [_cell(by_key[(model, s)]) if (model, s) in by_key else "-" for s in schemes]
@@ -86,10 +91,19 @@ def plot_decision_tree(tree, feature_names: Sequence[str], class_names: Sequence
     """The top levels of a fitted decision tree (deeper levels are summarised as '(...)')."""
     figure, axes = plt.subplots(figsize=(22, 10))
     plot_tree(
-        tree, max_depth=3, feature_names=list(feature_names), class_names=list(class_names),
-        filled=True, impurity=False, proportion=True, fontsize=8, ax=axes,
+        tree,
+        max_depth=3,
+        feature_names=list(feature_names),
+        class_names=list(class_names),
+        filled=True,
+        impurity=False,
+        proportion=True,
+        fontsize=8,
+        ax=axes,
     )
-    axes.set_title(f"Decision tree on all clips (depth {tree.get_depth()}, {tree.get_n_leaves()} leaves; top 4 levels)")
+    axes.set_title(
+        f"Decision tree on all clips (depth {tree.get_depth()}, {tree.get_n_leaves()} leaves; top 4 levels)"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -46,7 +46,13 @@ def run_classical(cfg: DictConfig) -> list[dict]:
     out_dir = Path(cfg.out_dir)
     models, schemes = _models(cfg), _schemes(cfg)
     folds = {s: outer_folds(corpus.labels, source.split_csvs, s, cfg.n_folds, cfg.seed) for s in schemes}
-    log.info("%d clips x %d features (%s); models %s; evaluations %s", *features.shape, ",".join(spec.sets), list(models), schemes)
+    log.info(
+        "%d clips x %d features (%s); models %s; evaluations %s",
+        *features.shape,
+        ",".join(spec.sets),
+        list(models),
+        schemes,
+    )
 
     summaries = []
     total = len(models) * sum(len(f) for f in folds.values())
@@ -55,16 +61,27 @@ def run_classical(cfg: DictConfig) -> list[dict]:
             for name, model in models.items():
                 progress.set_postfix_str(f"{name} / {scheme}")
                 result = evaluate(
-                    name, scheme, instantiate(model.estimator), features, targets, songs, folds[scheme], names,
+                    name,
+                    scheme,
+                    instantiate(model.estimator),
+                    features,
+                    targets,
+                    songs,
+                    folds[scheme],
+                    names,
                     standardise=model.standardise,
                     rfecv=_rfecv(cfg, model),
                     grid=OmegaConf.to_container(model.grid) if cfg.grid_search else None,
-                    inner_folds=cfg.inner_folds, seed=cfg.seed, progress=progress,
+                    inner_folds=cfg.inner_folds,
+                    seed=cfg.seed,
+                    progress=progress,
                 )
                 summaries.append(result.summary())
                 title = f"{name} · {cfg.task} · {scheme} ({len(folds[scheme])} fold{'s' * (len(folds[scheme]) > 1)})"
                 out_dir.mkdir(parents=True, exist_ok=True)
-                plot_confusion_matrix(result.confusion, names, title, out_dir / f"confusion_{name}_{scheme}.png")
+                plot_confusion_matrix(
+                    result.confusion, names, title, out_dir / f"confusion_{name}_{scheme}.png"
+                )
     if "decision_tree" in models:
         _draw_tree(cfg, models["decision_tree"], features, targets, songs, spec, names, out_dir)
     command = "python -m emopia_lightning.classical " + " ".join(sys.argv[1:])

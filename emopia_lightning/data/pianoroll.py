@@ -69,8 +69,36 @@ def _quantise(start: np.ndarray, end: np.ndarray, rate: float) -> tuple[np.ndarr
     return first, last
 
 
+class _RollSpec:
+    """Shared rendering of the two rolls; a subclass says where its notes start and end."""
+
+    lowest_pitch: int
+    n_pitches: int
+    dtype = np.uint8
+
+    def _cells(self, notes: Notes) -> tuple[np.ndarray, np.ndarray]:
+        """Each note's first and one-past-last row."""
+        raise NotImplementedError
+
+    def _values(self, notes: Notes) -> np.ndarray:
+        return np.ones(len(notes), np.uint8)
+
+    @property
+    def width(self) -> int:
+        return self.n_pitches
+
+    def n_rows(self, notes: Notes) -> int:
+        return int(self._cells(notes)[1].max())
+
+    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
+        """(rows, n_pitches) uint8 (written into ``out`` when given)."""
+        start, end = self._cells(notes)
+        column = fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch
+        return _spans_to_roll(start, end, column, self._values(notes), self.n_pitches, out)
+
+
 @dataclass(frozen=True)
-class TimeRollSpec:
+class TimeRollSpec(_RollSpec):
     """The report's piano roll: ``fs`` frames per second, binary or velocity."""
 
     fs: float = 100.0
@@ -78,49 +106,26 @@ class TimeRollSpec:
     n_pitches: int = 128
     velocity: bool = False
 
-    dtype = np.uint8
+    def _cells(self, notes: Notes) -> tuple[np.ndarray, np.ndarray]:
+        return _quantise(notes.start_s, notes.end_s, self.fs)
 
-    @property
-    def width(self) -> int:
-        return self.n_pitches
-
-    def n_rows(self, notes: Notes) -> int:
-        return int(_quantise(notes.start_s, notes.end_s, self.fs)[1].max())
-
-    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
-        """(frames, n_pitches) uint8 (written into ``out`` when given)."""
-        start, end = _quantise(notes.start_s, notes.end_s, self.fs)
-        column = fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch
-        value = notes.velocity if self.velocity else np.ones(len(notes), np.uint8)
-        return _spans_to_roll(start, end, column, value, self.n_pitches, out)
+    def _values(self, notes: Notes) -> np.ndarray:
+        return notes.velocity if self.velocity else super()._values(notes)
 
     def key(self) -> dict:
         return {"kind": "time_roll", **asdict(self)}
 
 
 @dataclass(frozen=True)
-class BeatRollSpec:
+class BeatRollSpec(_RollSpec):
     """Beat-quantised binary roll: ``steps_per_beat`` steps per quarter note."""
 
     steps_per_beat: int = 4
     lowest_pitch: int = 22
     n_pitches: int = 84  # 22..105: every EMOPIA note fits
 
-    dtype = np.uint8
-
-    @property
-    def width(self) -> int:
-        return self.n_pitches
-
-    def n_rows(self, notes: Notes) -> int:
-        return int(_quantise(notes.start_beat, notes.end_beat, self.steps_per_beat)[1].max())
-
-    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
-        """(steps, n_pitches) uint8 of 0/1 (written into ``out`` when given)."""
-        start, end = _quantise(notes.start_beat, notes.end_beat, self.steps_per_beat)
-        column = fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch
-        value = np.ones(len(notes), np.uint8)
-        return _spans_to_roll(start, end, column, value, self.n_pitches, out)
+    def _cells(self, notes: Notes) -> tuple[np.ndarray, np.ndarray]:
+        return _quantise(notes.start_beat, notes.end_beat, self.steps_per_beat)
 
     def key(self) -> dict:
         return {"kind": "beat_roll", **asdict(self)}

@@ -33,8 +33,10 @@ class DataNotFoundError(FileNotFoundError):
 def _is_midi(name: str) -> bool:
     lowered = name.lower()
     # Zips made on macOS carry resource forks such as __MACOSX/midis/._Q1_x_0.mid.
-    return lowered.endswith((".mid", ".midi")) and "__macosx" not in lowered and "/._" not in (
-        "/" + lowered.replace("\\", "/")
+    return (
+        lowered.endswith((".mid", ".midi"))
+        and "__macosx" not in lowered
+        and "/._" not in ("/" + lowered.replace("\\", "/"))
     )
 
 

@@ -23,7 +23,14 @@ def plot_confusion_matrix(
     for row in range(len(class_names)):
         for col in range(len(class_names)):
             colour = "white" if shares[row, col] > 0.6 else "black"
-            axes.text(col, row, f"{matrix[row, col]}\n{shares[row, col]:.0%}", ha="center", va="center", color=colour)
+            axes.text(
+                col,
+                row,
+                f"{matrix[row, col]}\n{shares[row, col]:.0%}",
+                ha="center",
+                va="center",
+                color=colour,
+            )
     axes.set_xticks(range(len(class_names)), class_names)
     axes.set_yticks(range(len(class_names)), class_names)
     axes.set_xlabel("predicted")

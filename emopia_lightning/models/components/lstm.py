@@ -45,7 +45,9 @@ class LSTMClassifierNet(nn.Module):
         # the backward direction would read the padding first, so a bidirectional LSTM is packed.
         if self.lstm.bidirectional:
             packed = pack_padded_sequence(rolls, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            outputs, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=rolls.shape[1])
+            outputs, _ = pad_packed_sequence(
+                self.lstm(packed)[0], batch_first=True, total_length=rolls.shape[1]
+            )
         else:
             outputs, _ = self.lstm(rolls)  # (B, T, H * directions)
         lengths = lengths.to(outputs.device)
