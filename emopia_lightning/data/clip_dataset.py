@@ -9,6 +9,12 @@ from torch.utils.data import Dataset
 from emopia_lightning.data.corpus import ClipCorpus
 
 
+def roll_to_input(roll: np.ndarray, velocity: bool, max_frames: int | None) -> torch.Tensor:
+    """A roll as a classifier reads it: (frames, P) float32 in [0, 1], cut to ``max_frames``."""
+    scale = 1.0 / 127.0 if velocity else 1.0
+    return torch.from_numpy(roll[:max_frames].astype(np.float32) * scale)
+
+
 class ClipRollDataset(Dataset):
     """One item per clip: its roll as a float sequence and its class index.
 
@@ -28,14 +34,14 @@ class ClipRollDataset(Dataset):
         self.positions = np.asarray(positions)
         self.targets = np.array([corpus.labels[i].target(task) for i in self.positions])
         self.max_frames = max_frames
-        self.scale = 1.0 / 127.0 if velocity else 1.0
+        self.velocity = velocity
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
-        roll = self.corpus.roll(self.positions[item])[: self.max_frames]  # (frames, P)
-        return torch.from_numpy(roll.astype(np.float32) * self.scale), int(self.targets[item])
+        roll = self.corpus.roll(self.positions[item])  # (frames, P)
+        return roll_to_input(roll, self.velocity, self.max_frames), int(self.targets[item])
 
 
 def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,0 +1,65 @@
+"""The predict command on real clips, on MIDI that is not EMOPIA's, and on bad input."""
+
+import json
+
+import pytest
+import torch
+
+from conftest import compose_train, make_midi
+from emopia_lightning.predict import CheckpointError, load_classifier, main
+from emopia_lightning.train import train
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, cache_dir):
+    run = tmp_path_factory.mktemp("run")
+    overrides = [
+        "model.net.hidden_size=8",
+        "model.net.num_layers=1",
+        "data.max_seconds=8",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+        "test=false",
+    ]
+    train(compose_train(overrides, run, cache_dir))
+    return run / "checkpoints" / "last.ckpt"
+
+
+def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(
+    tmp_path, checkpoint, real_clips, capsys
+):
+    files = []
+    for stem, blob in list(real_clips.items())[:2]:
+        (tmp_path / f"{stem}.mid").write_bytes(blob)
+        files.append(str(tmp_path / f"{stem}.mid"))
+    (tmp_path / "scale.mid").write_bytes(
+        make_midi([(480 * i, 480, 60 + i, 80) for i in range(8)])
+    )  # not EMOPIA
+    (tmp_path / "broken.mid").write_bytes(b"MThd garbage")
+    files += [str(tmp_path / "scale.mid"), str(tmp_path / "broken.mid"), str(tmp_path / "missing.mid")]
+    assert main([str(checkpoint), *files, "--json"]) == 1  # some files failed
+    out, err = capsys.readouterr()
+    results = json.loads(out)
+    assert [r["file"] for r in results] == files
+    for result in results[:3]:
+        assert result["prediction"] in ("Q1", "Q2", "Q3", "Q4")
+        assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert "unreadable MIDI" in results[3]["error"] and "No such file" in results[4]["error"]
+    assert err.count("error:") == 2 and "Traceback" not in err
+    assert main([str(checkpoint), files[2]]) == 0
+    assert capsys.readouterr().out.startswith(f"{files[2]}: Q")
+
+
+def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_path, checkpoint, capsys):
+    state = torch.load(checkpoint, weights_only=True)
+    state["run_config"]["model"]["net"]["_target_"] = "os.system"
+    torch.save(state, tmp_path / "tampered.ckpt")
+    with pytest.raises(CheckpointError, match="os.system"):
+        load_classifier(tmp_path / "tampered.ckpt")
+    torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
+    with pytest.raises(CheckpointError, match="no run_config"):
+        load_classifier(tmp_path / "foreign.ckpt")
+    (tmp_path / "text.ckpt").write_text("hello")
+    assert main([str(tmp_path / "text.ckpt"), "x.mid"]) == 2
+    assert "not a loadable checkpoint" in capsys.readouterr().err
