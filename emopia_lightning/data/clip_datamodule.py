@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
 
+from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.labels import class_names
@@ -37,6 +38,7 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         n_pitches: int = 88,
         velocity: bool = True,
         max_seconds: float | None = 40.0,
+        augment: dict | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
         pin_memory: bool = False,
@@ -45,6 +47,9 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         super().__init__()
         # Plain values only, so checkpoints load with weights_only=True.
         split = OmegaConf.to_container(split, resolve=True) if isinstance(split, DictConfig) else dict(split)
+        augment = (
+            OmegaConf.to_container(augment, resolve=True) if isinstance(augment, DictConfig) else augment
+        )
         self.save_hyperparameters(logger=False)
         self.spec = TimeRollSpec(fs=fs, lowest_pitch=lowest_pitch, n_pitches=n_pitches, velocity=velocity)
         self.class_names = class_names(task)
@@ -69,9 +74,15 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         max_frames = None
         if self.hparams.max_seconds:
             max_frames = round(self.hparams.max_seconds * self.hparams.fs)
+        train_augment = Augment(**(self.hparams.augment or {}))  # validation and test stay as they are
         for part in PARTS:
             self.datasets[part] = ClipRollDataset(
-                self.corpus, self.split.part(part), self.hparams.task, max_frames, self.hparams.velocity
+                self.corpus,
+                self.split.part(part),
+                self.hparams.task,
+                max_frames,
+                self.hparams.velocity,
+                train_augment if part == "train" else None,
             )
         log.info(
             "EMOPIA from %s: %d clips; split %s: %s",

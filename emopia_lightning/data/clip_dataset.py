@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus
 
 
@@ -19,7 +20,8 @@ class ClipRollDataset(Dataset):
     """One item per clip: its roll as a float sequence and its class index.
 
     Items are ``(roll, target)`` with ``roll`` (frames, n_pitches) float32 in [0, 1] (velocity rolls
-    are divided by 127), cut to the first ``max_frames`` frames.
+    are divided by 127), cut to the first ``max_frames`` frames (a random window when ``augment``
+    crops).
     """
 
     def __init__(
@@ -29,19 +31,24 @@ class ClipRollDataset(Dataset):
         task: str,
         max_frames: int | None,
         velocity: bool,
+        augment: Augment | None = None,
     ):
         self.corpus = corpus
         self.positions = np.asarray(positions)
         self.targets = np.array([corpus.labels[i].target(task) for i in self.positions])
         self.max_frames = max_frames
         self.velocity = velocity
+        self.augment = augment or Augment()
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
         roll = self.corpus.roll(self.positions[item])  # (frames, P)
-        return roll_to_input(roll, self.velocity, self.max_frames), int(self.targets[item])
+        if not self.augment.active:
+            return roll_to_input(roll, self.velocity, self.max_frames), int(self.targets[item])
+        window = roll[self.augment.window(len(roll), self.max_frames)]
+        return self.augment(roll_to_input(window, self.velocity, None)), int(self.targets[item])
 
 
 def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

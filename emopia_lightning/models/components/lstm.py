@@ -11,7 +11,8 @@ class LSTMClassifierNet(nn.Module):
     """(B, T, P) padded rolls + (B,) lengths -> (B, num_classes) logits.
 
     ``pooling='last'`` classifies from the final hidden state (the report's vanilla LSTM);
-    ``'mean'`` averages the outputs over each clip's real frames.
+    ``'mean'`` averages the outputs over each clip's real frames; ``'attention'`` weighs them by a
+    learned score (softmax over the real frames), as in the dataset authors' LSTM-attention.
     """
 
     def __init__(
@@ -25,8 +26,8 @@ class LSTMClassifierNet(nn.Module):
         pooling: str = "last",
     ):
         super().__init__()
-        if pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
+        if pooling not in ("last", "mean", "attention"):
+            raise ValueError(f"pooling must be 'last', 'mean' or 'attention', got {pooling!r}")
         self.pooling = pooling
         self.lstm = nn.LSTM(
             input_size,
@@ -37,6 +38,7 @@ class LSTMClassifierNet(nn.Module):
             bidirectional=bidirectional,
         )
         directions = 2 if bidirectional else 1
+        self.attention = nn.Linear(hidden_size * directions, 1) if pooling == "attention" else None
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_size * directions, num_classes))
 
     def forward(self, rolls: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -61,5 +63,10 @@ class LSTMClassifierNet(nn.Module):
         else:
             frames = torch.arange(outputs.shape[1], device=outputs.device)
             mask = (frames[None, :] < lengths[:, None]).unsqueeze(-1)  # (B, T, 1)
-            features = (outputs * mask).sum(dim=1) / lengths[:, None]  # (B, H * directions)
+            if self.attention is None:
+                weights = mask / lengths[:, None, None]  # (B, T, 1) uniform over real frames
+            else:
+                scores = self.attention(outputs).masked_fill(~mask, float("-inf"))  # (B, T, 1)
+                weights = torch.softmax(scores, dim=1)
+            features = (outputs * weights).sum(dim=1)  # (B, H * directions)
         return self.head(features)  # (B, num_classes)
