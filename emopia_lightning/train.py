@@ -35,6 +35,13 @@ def _metrics(trainer: pl.Trainer) -> dict[str, float]:
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
+def _train_accuracy(trainer: pl.Trainer, model, datamodule, checkpoint: str) -> dict[str, float]:
+    """The chosen checkpoint on the training clips, unaugmented (the report's "train accuracy")."""
+    loader = datamodule.train_eval_dataloader()
+    (results,) = trainer.validate(model, dataloaders=loader, ckpt_path=checkpoint, verbose=False)
+    return {k.replace("val/", "train_eval/"): float(v) for k, v in results.items()}
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit on the train split, choose the checkpoint on validation, test it; return the metrics.
 
@@ -66,6 +73,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             metrics.update(_metrics(trainer))
             checkpoint = _best_checkpoint(trainer)
             if checkpoint:
+                if cfg.get("evaluate_train"):
+                    metrics.update(_train_accuracy(trainer, model, datamodule, checkpoint))
                 # Validation metrics and confusion matrix of the chosen checkpoint, not the last epoch.
                 trainer.validate(model, datamodule=datamodule, ckpt_path=checkpoint, verbose=False)
                 metrics.update(_metrics(trainer))

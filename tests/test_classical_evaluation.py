@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from conftest import CONF_DIR, write_release_folder
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 from sklearn.tree import DecisionTreeClassifier
 
+from conftest import CONF_DIR, write_release_folder
 from emopia_lightning.classical.evaluation import evaluate, outer_folds
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.data.labels import parse_clip_name

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 from conftest import emopia_root
-
 from emopia_lightning import PROJECT_ROOT
 
 TINY = [

@@ -3,8 +3,8 @@
 import logging
 
 import numpy as np
-from conftest import make_midi, write_release_folder
 
+from conftest import make_midi, write_release_folder
 from emopia_lightning.data.cache import CACHE_VERSION, cache_key
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import make_midi
 
+from conftest import make_midi
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
 

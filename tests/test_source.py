@@ -1,6 +1,6 @@
 import pytest
-from conftest import write_release_folder, write_release_zip
 
+from conftest import write_release_folder, write_release_zip
 from emopia_lightning.data.source import DataNotFoundError, locate_emopia
 
 

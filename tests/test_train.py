@@ -4,9 +4,9 @@ import json
 
 import pytest
 import torch
-from conftest import CONF_DIR, compose_train
 from hydra.utils import instantiate
 
+from conftest import CONF_DIR, compose_train
 from emopia_lightning.train import train
 
 TINY = ["model.net.hidden_size=16", "model.net.num_layers=1", "data.max_seconds=8", "data.batch_size=16"]
@@ -20,8 +20,9 @@ SHORT = [
 
 @pytest.mark.parametrize("task, classes", [("quadrant", 4), ("arousal", 2)])
 def test_train_validates_checkpoints_and_tests(tmp_path, cache_dir, task, classes):
-    cfg = compose_train([f"task={task}", *TINY, *SHORT], tmp_path, cache_dir)
+    cfg = compose_train([f"task={task}", "evaluate_train=true", *TINY, *SHORT], tmp_path, cache_dir)
     metrics = train(cfg)
+    assert 0.0 <= metrics["train_eval/acc"] <= 1.0  # the chosen checkpoint on the training clips
     assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["test/loss"] > 0
     assert {"val/acc", "val/f1", "train/loss", "test/f1"} <= set(metrics)
     record = json.loads((tmp_path / "metrics.json").read_text())

@@ -106,6 +106,17 @@ class EmopiaClipDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
 
+    def train_eval_dataloader(self) -> DataLoader:
+        """The training clips as validation sees them: in order, unaugmented."""
+        plain = ClipRollDataset(
+            self.corpus,
+            self.split.train,
+            self.hparams.task,
+            self.datasets["train"].max_frames,
+            self.hparams.velocity,
+        )
+        return DataLoader(plain, batch_size=self.hparams.batch_size, collate_fn=pad_collate)
+
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)
 
