@@ -31,6 +31,18 @@ def emopia_labels(data_root):
     return [parse_clip_name(s) for s in sorted(source.members)], source.split_csvs
 
 
+def compose_classical(config_name, overrides, data_dir, tmp_path):
+    """A classical config with data, cache and outputs pointed at test folders."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
+        cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.data_dir, cfg.paths.cache_dir = str(data_dir), str(tmp_path / "cache")
+        cfg.out_dir = str(tmp_path / "out")
+    return cfg
+
+
 @pytest.mark.parametrize("scheme", ["random", "grouped"])
 def test_rfecv_and_grid_search_never_see_test_rows(emopia_labels, scheme):
     labels = emopia_labels[0][:200]
@@ -78,27 +90,15 @@ def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
         if sum(s[:2] == stem[:2] for s in chosen) < 10:
             chosen[stem] = source.read(stem)
     folder = write_release_folder(tmp_path / "data", chosen)
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose(
-            "table1",
-            overrides=[
-                "cv=[random,grouped]",
-                "n_folds=2",
-                "inner_folds=2",
-                "features=expert",
-                "models.random_forest.estimator.n_estimators=10",
-                "models.knn.estimator.n_neighbors=5",
-            ],
-            return_hydra_config=True,
-        )
-    HydraConfig().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = (
-            str(folder),
-            str(tmp_path / "cache"),
-            str(tmp_path / "out"),
-        )
+    overrides = [
+        "cv=[random,grouped]",
+        "n_folds=2",
+        "inner_folds=2",
+        "features=expert",
+        "models.random_forest.estimator.n_estimators=10",
+        "models.knn.estimator.n_neighbors=5",
+    ]
+    cfg = compose_classical("table1", overrides, folder, tmp_path)
     summaries = run_classical(cfg)
     assert [(s["model"], s["evaluation"]) for s in summaries][:4] == [
         ("decision_tree", "random"),
@@ -118,20 +118,8 @@ def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
 @pytest.mark.slow
 def test_expert_features_carry_emotion_on_unseen_songs(tmp_path, data_root):
     """Full EMOPIA, song-grouped 10-fold CV: far above chance (.29), as the README's table says."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose(
-            "classical",
-            overrides=["model=logistic_regression", "cv=grouped", "features=expert", "rfecv=false"],
-            return_hydra_config=True,
-        )
-    HydraConfig().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.data_dir, cfg.paths.cache_dir, cfg.out_dir = (
-            str(data_root),
-            str(tmp_path / "cache"),
-            str(tmp_path),
-        )
+    overrides = ["model=logistic_regression", "cv=grouped", "features=expert", "rfecv=false"]
+    cfg = compose_classical("classical", overrides, data_root, tmp_path)
     (summary,) = run_classical(cfg)
     assert summary["folds"] == 10 and summary["accuracy_mean"] > 0.6
     assert min(summary["recall"].values()) > 0.4  # no quadrant left behind
