@@ -38,7 +38,11 @@ def _metrics(trainer: pl.Trainer) -> dict[str, float]:
 def _train_accuracy(trainer: pl.Trainer, model, datamodule, checkpoint: str) -> dict[str, float]:
     """The chosen checkpoint on the training clips, unaugmented (the report's "train accuracy")."""
     loader = datamodule.train_eval_dataloader()
-    (results,) = trainer.validate(model, dataloaders=loader, ckpt_path=checkpoint, verbose=False)
+    model.plot_confusion = False  # this pass runs as validation; its matrix is not the val one
+    try:
+        (results,) = trainer.validate(model, dataloaders=loader, ckpt_path=checkpoint, verbose=False)
+    finally:
+        model.plot_confusion = True
     return {k.replace("val/", "train_eval/"): float(v) for k, v in results.items()}
 
 

@@ -23,7 +23,7 @@ class ConfusionMatrixPlot(pl.Callback):
 
     def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str, note: str) -> None:
         matrix = getattr(pl_module, "confusion", {}).get(stage)
-        if matrix is None or not trainer.is_global_zero:
+        if matrix is None or not trainer.is_global_zero or not getattr(pl_module, "plot_confusion", True):
             return
         title = (
             f"{pl_module.hparams.get('name', 'model')} · {pl_module.hparams.get('task', '')} · {stage}{note}"
