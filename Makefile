@@ -30,13 +30,18 @@ test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA
 test-slow: install ## the slow checks only
 	$(BIN)/python -m pytest -m slow
 
-bench: install ## benchmarks: parse/roll speed cold and cached, LSTM training throughput
+bench: install ## benchmarks: parse/roll speed cold and cached, classifier training throughput
 	$(BIN)/python benchmarks/bench_data.py
-	$(BIN)/python benchmarks/bench_lstm.py
+	$(BIN)/python benchmarks/bench_classifier.py model=lstm
+	$(BIN)/python benchmarks/bench_classifier.py model=short_chunk_cnn
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --metrics test/acc test/f1 --out experiments/lstm_official.md
+
+cnn-results: install ## ShortChunkCNN_Res on the official split, 3 seeds, then the summary
+	$(BIN)/python -m emopia_lightning.train -m experiment=short_chunk_cnn_official seed=0,1,2 hydra.sweep.dir=outputs/cnn_official
+	$(BIN)/python -m emopia_lightning.summarize outputs/cnn_official --group task --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/cnn_official.md
 
 table1: install ## the report's Table 1 (4 classical models x random CV, song-grouped CV, official test), then with expert features
 	$(BIN)/python -m emopia_lightning.classical --config-name table1
@@ -45,4 +50,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run test test-slow bench lstm-results table1 clean
+.PHONY: help install run test test-slow bench lstm-results cnn-results table1 clean

@@ -1,8 +1,8 @@
-"""LSTM training throughput (clips/s) on real EMOPIA batches with the default config.
+"""Classifier training throughput (clips/s) on real EMOPIA batches.
 
-``python benchmarks/bench_lstm.py [--steps 30] [--threads N] [overrides ...]``: times optimiser
-steps (forward, backward, update) of the composed ``model=lstm`` on the training split; the
-median over steps is printed, after a few warm-up steps.
+``python benchmarks/bench_classifier.py [--steps 30] [--threads N] [model=short_chunk_cnn ...]``:
+times optimiser steps (forward, backward, update) of the composed model (default ``model=lstm``)
+on the training split; the median over steps is printed, after a few warm-up steps.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def main() -> None:
                 clips.append(len(targets))
     per_step = statistics.median(seconds)
     print(
-        f"LSTM ({cfg.model.net.hidden_size} hidden x {cfg.model.net.num_layers} layers, "
+        f"{cfg.model.name} ({sum(p.numel() for p in model.parameters()) / 1e3:.0f} k parameters, "
         f"{cfg.data.fs} fps, <= {cfg.data.max_seconds} s, batch {cfg.data.batch_size}, "
         f"{args.device}, {torch.get_num_threads()} threads): median step {per_step * 1000:.0f} ms, "
         f"{statistics.median(clips) / per_step:.0f} clips/s training; "
