@@ -5,17 +5,20 @@
 Any piano MIDI works, not only EMOPIA clips. A file that cannot be read gets one ``error:`` line and
 the others still run (exit status 1 if any failed). Checkpoints are read with
 ``torch.load(weights_only=True)`` (no pickled code runs), and the model is rebuilt from the
-checkpoint's own config only from this project's and torch's classes.
+checkpoint's own config only if every ``_target_`` there resolves to a class defined in this
+project or in ``torch.optim``.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
 
 import torch
+from hydra._internal.utils import _locate
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -24,8 +27,9 @@ from emopia_lightning.data.notes import MidiReadError, read_notes
 from emopia_lightning.data.pianoroll import TimeRollSpec
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 
-# A checkpoint's config may name only these, so an edited checkpoint cannot call arbitrary code.
-ALLOWED_TARGETS = ("emopia_lightning.", "torch.optim.")
+# A checkpoint's config may name only classes defined under these modules, so an edited checkpoint
+# cannot make predict call anything else.
+ALLOWED_MODULES = ("emopia_lightning.", "torch.optim.")
 
 READABLE_NAMES = {
     "Q1": "happy / excited",
@@ -48,6 +52,21 @@ def _targets(node) -> list[str]:
     return []
 
 
+def _allowed(target: str) -> bool:
+    """True for a class defined in an allowed module.
+
+    The string is checked before anything is imported, then the object it resolves to, since a
+    dotted path can reach other things through module attributes (``emopia_lightning.x.os.system``).
+    """
+    if not isinstance(target, str) or not target.startswith(ALLOWED_MODULES):
+        return False
+    try:
+        located = _locate(target)
+    except Exception:
+        return False
+    return inspect.isclass(located) and located.__module__.startswith(ALLOWED_MODULES)
+
+
 def load_classifier(path: str | Path) -> tuple[EmotionClassifier, dict]:
     """(model in eval mode, the data config it was trained with)."""
     try:
@@ -59,13 +78,19 @@ def load_classifier(path: str | Path) -> tuple[EmotionClassifier, dict]:
     config = checkpoint.get("run_config") if isinstance(checkpoint, dict) else None
     if not config or "model" not in config or "data" not in config:
         raise CheckpointError(f"{path}: no run_config inside; not an emopia_lightning classifier checkpoint")
-    refused = [t for t in _targets(config["model"]) if not str(t).startswith(ALLOWED_TARGETS)]
+    refused = [t for t in _targets(config["model"]) if not _allowed(t)]
     if refused:
         raise CheckpointError(f"{path}: its config names {refused}, which predict will not build")
-    model = instantiate(OmegaConf.create(config["model"]))
-    if not isinstance(model, EmotionClassifier):
-        raise CheckpointError(f"{path}: a {type(model).__name__} checkpoint, not an emotion classifier")
-    model.load_state_dict(checkpoint["state_dict"])
+    try:
+        model = instantiate(OmegaConf.create(config["model"]))
+        if not isinstance(model, EmotionClassifier):
+            raise CheckpointError(f"{path}: a {type(model).__name__} checkpoint, not an emotion classifier")
+        model.load_state_dict(checkpoint["state_dict"])
+    except CheckpointError:
+        raise
+    except Exception as error:  # a config or weights this version cannot rebuild
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot rebuild the model ({first_line})") from None
     return model.eval(), config["data"]
 
 

@@ -63,6 +63,15 @@ def test_short_chunk_cnn_shapes_and_chunk_mean_ignores_padding():
     torch.testing.assert_close(net(padded, torch.tensor([40])), logits)
     batch = net(torch.rand(3, 64, 88), torch.tensor([64, 20, 1]))
     assert batch.shape == (3, 4) and torch.isfinite(batch).all()
+    # In training, padding chunks must not reach BatchNorm's batch statistics either.
+    net.train()
+    for module in net.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    two = torch.rand(2, 40, 88)
+    lengths = torch.tensor([40, 33])
+    longer = torch.cat([two, torch.zeros(2, 50, 88)], dim=1)
+    torch.testing.assert_close(net(longer, lengths), net(two, lengths))
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

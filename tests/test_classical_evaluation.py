@@ -45,7 +45,7 @@ def compose_classical(config_name, overrides, data_dir, tmp_path):
 
 @pytest.mark.parametrize("scheme", ["random", "grouped"])
 def test_rfecv_and_grid_search_never_see_test_rows(emopia_labels, scheme):
-    labels = emopia_labels[0][:200]
+    labels = emopia_labels[0][::5]  # every quadrant (sorted names group them)
     targets = np.array([c.target("quadrant") for c in labels])
     songs = np.array([c.song_id for c in labels])
     # Cell (r, j) = 1000 r + j: any column subset still tells which row a fit was given.

@@ -57,6 +57,16 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_pat
     torch.save(state, tmp_path / "tampered.ckpt")
     with pytest.raises(CheckpointError, match="os.system"):
         load_classifier(tmp_path / "tampered.ckpt")
+    state["run_config"]["model"]["net"]["_target_"] = "emopia_lightning.data.source.os.getpid"
+    torch.save(state, tmp_path / "tampered_path.ckpt")  # passes a prefix check, resolves to os
+    with pytest.raises(CheckpointError, match="getpid"):
+        load_classifier(tmp_path / "tampered_path.ckpt")
+    wrong = torch.load(checkpoint, weights_only=True)
+    wrong["run_config"]["model"]["net"]["hidden_size"] = 5  # weights no longer fit
+    torch.save(wrong, tmp_path / "mismatch.ckpt")
+    assert main([str(tmp_path / "mismatch.ckpt"), "x.mid"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "cannot rebuild the model" in err and "Traceback" not in err
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(CheckpointError, match="no run_config"):
         load_classifier(tmp_path / "foreign.ckpt")

@@ -50,6 +50,10 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         augment = (
             OmegaConf.to_container(augment, resolve=True) if isinstance(augment, DictConfig) else augment
         )
+        if augment and augment.get("velocity_jitter") and not velocity:
+            raise ValueError(
+                "data.augment.velocity_jitter needs data.velocity=true (binary rolls have no velocity)"
+            )
         self.save_hyperparameters(logger=False)
         self.spec = TimeRollSpec(fs=fs, lowest_pitch=lowest_pitch, n_pitches=n_pitches, velocity=velocity)
         self.class_names = class_names(task)
@@ -92,7 +96,7 @@ class EmopiaClipDataModule(pl.LightningDataModule):
             self.split.sizes(),
         )
 
-    def _loader(self, part: str, shuffle: bool) -> DataLoader:
+    def _loader(self, part: str, shuffle: bool, drop_last: bool = False) -> DataLoader:
         return DataLoader(
             self.datasets[part],
             batch_size=self.hparams.batch_size,
@@ -101,10 +105,12 @@ class EmopiaClipDataModule(pl.LightningDataModule):
             pin_memory=self.hparams.pin_memory,
             persistent_workers=self.hparams.num_workers > 0,
             collate_fn=pad_collate,
+            drop_last=drop_last,
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        # drop_last: a last batch of one clip would leave BatchNorm a single sample.
+        return self._loader("train", shuffle=True, drop_last=True)
 
     def train_eval_dataloader(self) -> DataLoader:
         """The training clips as validation sees them: in order, unaugmented."""

@@ -1,8 +1,10 @@
-"""ShortChunkCNN_Res (Won et al., 2020) over piano-roll chunks; a clip's logits average its chunks'.
+"""A reduced ShortChunkCNN_Res (Won et al., 2020) over piano-roll chunks; a clip's logits average
+its chunks'.
 
-The audio original reads short mel-spectrogram chunks; here a chunk is ``chunk_frames`` frames of
-the piano roll, read as a one-channel image of pitch x time. Logits go to cross-entropy (the
-authors' audio version put a sigmoid before it, which this does not).
+The audio original reads short mel-spectrogram chunks through 7 residual blocks of 128-512
+channels; here a chunk is ``chunk_frames`` frames of the piano roll, read as a one-channel image
+of pitch x time, through 6 blocks of 32-128 channels by default (EMOPIA has ~1,000 clips).
+Logits go to cross-entropy (the authors' audio version put a sigmoid before it; this does not).
 """
 
 from __future__ import annotations
@@ -71,12 +73,12 @@ class ShortChunkCNNRes(nn.Module):
         n_chunks = -(-frames // self.chunk_frames)
         padded = torch.nn.functional.pad(rolls, (0, 0, 0, n_chunks * self.chunk_frames - frames))
         chunks = padded.reshape(batch * n_chunks, self.chunk_frames, pitches)  # (B*n, C, P)
-        images = chunks.transpose(1, 2).unsqueeze(1)  # (B*n, 1, P, C): pitch x time
-        features = self.blocks(images).amax(dim=(2, 3))  # (B*n, channels[-1])
-        logits = self.head(features).reshape(batch, n_chunks, -1)  # (B, n, classes)
-        real = (
-            torch.arange(n_chunks, device=rolls.device)[None] * self.chunk_frames
-            < lengths.to(rolls.device)[:, None]
-        )
+        starts = torch.arange(n_chunks, device=rolls.device)[None] * self.chunk_frames
+        real = starts < lengths.to(rolls.device)[:, None]  # (B, n) chunks holding some of the clip
+        # Only real chunks go through the net: padding would shift BatchNorm's batch statistics.
+        images = chunks[real.reshape(-1)].transpose(1, 2).unsqueeze(1)  # (R, 1, P, C): pitch x time
+        features = self.blocks(images).amax(dim=(2, 3))  # (R, channels[-1])
+        logits = rolls.new_zeros(batch * n_chunks, self.head[-1].out_features)  # (B*n, classes)
+        logits[real.reshape(-1)] = self.head(features)
         weights = real.float() / real.sum(dim=1, keepdim=True)  # (B, n) mean over real chunks
-        return (logits * weights.unsqueeze(-1)).sum(dim=1)  # (B, classes)
+        return (logits.reshape(batch, n_chunks, -1) * weights.unsqueeze(-1)).sum(dim=1)  # (B, classes)
