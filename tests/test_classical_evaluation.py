@@ -9,7 +9,7 @@ from omegaconf import open_dict
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import CONF_DIR, write_release_folder
-from emopia_lightning.classical.evaluation import evaluate, outer_folds
+from emopia_lightning.classical.evaluation import Evaluation, evaluate, outer_folds
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.source import locate_emopia
@@ -123,3 +123,40 @@ def test_expert_features_carry_emotion_on_unseen_songs(tmp_path, data_root):
     (summary,) = run_classical(cfg)
     assert summary["folds"] == 10 and summary["accuracy_mean"] > 0.6
     assert min(summary["recall"].values()) > 0.4  # no quadrant left behind
+
+
+def test_summary_statistics_exact_on_hand_made_folds():
+    result = Evaluation("m", "random", ("A", "B"))
+    result.accuracy, result.weighted_f1 = [0.5, 0.7], [0.4, 0.6]
+    result.features_kept, result.chosen_params = [3, 5], [{}, {}]
+    result.confusion = np.array([[3, 1], [2, 4]])  # rows true, columns predicted
+    summary = result.summary()
+    assert summary["accuracy_mean"] == pytest.approx(0.6)
+    assert summary["accuracy_std"] == pytest.approx(0.1)  # population std across folds
+    assert summary["weighted_f1_mean"] == pytest.approx(0.5)
+    assert summary["recall"] == pytest.approx({"A": 0.75, "B": 4 / 6})
+    assert summary["features_kept"] == [3, 5] and summary["chosen_params"] is None
+
+
+def test_official_scheme_trains_once_on_train_and_val(emopia_labels):
+    labels, csvs = emopia_labels
+    targets = np.array([c.target("quadrant") for c in labels])
+    songs = np.array([c.song_id for c in labels])
+    features = np.stack([targets + 0.1 * np.arange(len(labels)) % 1, np.arange(len(labels)) % 7], axis=1)
+    folds = outer_folds(labels, csvs, "official", 10, seed=0)
+    result = evaluate(
+        "tree",
+        "official",
+        DecisionTreeClassifier(max_depth=2, random_state=0),
+        features,
+        targets,
+        songs,
+        folds,
+        ("Q1", "Q2", "Q3", "Q4"),
+        standardise=False,
+        rfecv=None,
+        grid=None,
+        inner_folds=3,
+        seed=0,
+    )
+    assert len(result.accuracy) == 1 and result.confusion.sum() == 86
