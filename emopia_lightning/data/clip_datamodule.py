@@ -109,8 +109,9 @@ class EmopiaClipDataModule(pl.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        # drop_last: a last batch of one clip would leave BatchNorm a single sample.
-        return self._loader("train", shuffle=True, drop_last=True)
+        # Drop a last batch of exactly one clip: it would leave BatchNorm a single sample.
+        lone_last = len(self.datasets["train"]) % self.hparams.batch_size == 1
+        return self._loader("train", shuffle=True, drop_last=lone_last)
 
     def train_eval_dataloader(self) -> DataLoader:
         """The training clips as validation sees them: in order, unaugmented."""
