@@ -35,18 +35,23 @@ FEATURES_VERSION = 3
 _REPORT_ROLL = TimeRollSpec(fs=100, lowest_pitch=0, n_pitches=128, velocity=False)
 
 
-def pianoroll_activity(notes: Notes) -> np.ndarray:
+def report_roll(notes: Notes) -> np.ndarray:
+    """(frames, 128) 0/1: the report's 100 fps roll, which several feature sets read."""
+    return _REPORT_ROLL.render(notes)
+
+
+def pianoroll_activity(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     """(128,) share of 1/100 s frames in which each pitch sounds."""
-    roll = _REPORT_ROLL.render(notes)  # (frames, 128) of 0/1
+    roll = report_roll(notes) if roll is None else roll
     return roll.mean(axis=0, dtype=np.float64)
 
 
-def pitch_density(notes: Notes) -> np.ndarray:
+def pitch_density(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     """(128,) share of note onsets at each pitch."""
     return np.bincount(notes.pitch, minlength=128)[:128] / len(notes)
 
 
-def pitch_class_transitions(notes: Notes) -> np.ndarray:
+def pitch_class_transitions(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     """(144,) shares of successive-note pitch-class transitions, row ``from``, column ``to``."""
     order = np.lexsort((notes.pitch, notes.start_s))
     classes = notes.pitch[order] % 12
@@ -136,10 +141,10 @@ def _pedal_use(notes: Notes, clip_seconds: float) -> tuple[float, float, float]:
     return float(lengths.sum() / clip_seconds), len(lengths) / clip_seconds, float(lengths.mean())
 
 
-def expert_features(notes: Notes) -> np.ndarray:
+def expert_features(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     """(len(EXPERT_NAMES),) descriptors a music researcher would compute first."""
     fs = _REPORT_ROLL.fs
-    roll = _REPORT_ROLL.render(notes)  # (frames, 128) of 0/1
+    roll = report_roll(notes) if roll is None else roll  # (frames, 128) of 0/1
     sounding = roll.sum(axis=1)  # (frames,) notes sounding per frame
     clip_seconds = len(roll) / fs
     durations = notes.end_s - notes.start_s
@@ -221,7 +226,8 @@ class FeatureSpec:
         return 1
 
     def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
-        row = np.concatenate([FEATURE_SETS[s][0](notes) for s in self.sets])[None, :]  # (1, F)
+        roll = report_roll(notes)  # rendered once, shared by the sets that read it
+        row = np.concatenate([FEATURE_SETS[s][0](notes, roll) for s in self.sets])[None, :]  # (1, F)
         if out is not None:
             out[:] = row
         return row

@@ -96,9 +96,9 @@ class EmopiaClipDataModule(pl.LightningDataModule):
             self.split.sizes(),
         )
 
-    def _loader(self, part: str, shuffle: bool, drop_last: bool = False) -> DataLoader:
+    def _loader(self, dataset: ClipRollDataset, shuffle: bool, drop_last: bool = False) -> DataLoader:
         return DataLoader(
-            self.datasets[part],
+            dataset,
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             num_workers=self.hparams.num_workers,
@@ -111,7 +111,7 @@ class EmopiaClipDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         # Drop a last batch of exactly one clip: it would leave BatchNorm a single sample.
         lone_last = len(self.datasets["train"]) % self.hparams.batch_size == 1
-        return self._loader("train", shuffle=True, drop_last=lone_last)
+        return self._loader(self.datasets["train"], shuffle=True, drop_last=lone_last)
 
     def train_eval_dataloader(self) -> DataLoader:
         """The training clips as validation sees them: in order, unaugmented."""
@@ -122,10 +122,10 @@ class EmopiaClipDataModule(pl.LightningDataModule):
             self.datasets["train"].max_frames,
             self.hparams.velocity,
         )
-        return DataLoader(plain, batch_size=self.hparams.batch_size, collate_fn=pad_collate)
+        return self._loader(plain, shuffle=False)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+        return self._loader(self.datasets["val"], shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self._loader(self.datasets["test"], shuffle=False)
