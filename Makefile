@@ -21,8 +21,15 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 
-run: install ## the main job: train + test the LSTM on EMOPIA (CPU-sized), print metrics and output folder
+run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), then one generated piece per emotion
+	$(BIN)/python -m emopia_lightning.train model=musegan hydra.run.dir=outputs/demo/train
+	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 segments=2 out=outputs/demo/generated
+
+classify: install ## train + test the LSTM emotion classifier (official split), print metrics and output folder
 	$(BIN)/python -m emopia_lightning.train
+
+audio-tools: ## install FluidSynth and a 6 MB General MIDI soundfont (Debian/Ubuntu, needs root) for WAV output
+	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont
 
 test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA_ROOT)
 	$(BIN)/python -m pytest
@@ -34,6 +41,10 @@ bench: install ## benchmarks: parse/roll speed cold and cached, classifier train
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_classifier.py model=lstm
 	$(BIN)/python benchmarks/bench_classifier.py model=short_chunk_cnn
+	$(BIN)/python benchmarks/bench_musegan.py
+
+musegan-report: install ## the report-scale MuseGAN run: 20k generator steps at batch 16 (~35 min on 2 cores)
+	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
@@ -50,4 +61,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run classify audio-tools musegan-report test test-slow bench lstm-results cnn-results table1 clean

@@ -9,8 +9,20 @@ from emopia_lightning.data.labels import num_classes
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Config resolvers: `${project_root:}` anchors default paths to the checkout (no absolute paths in
-# conf/), `${num_classes:${task}}` sizes a classifier head from the task name.
+# conf/), `${num_classes:${task}}` sizes a classifier head from the task name; the GAN's configs
+# derive sizes with `${multiply:a,b}`, Lightning's step budget with `${optimizer_steps:g,n_critic}`
+# (each generator step is n_critic + 1 optimiser steps) and `${conditional_classes:flag,n}` (0
+# classes builds unconditional nets).
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 OmegaConf.register_new_resolver("num_classes", num_classes, replace=True)
+OmegaConf.register_new_resolver("multiply", lambda a, b: int(a) * int(b), replace=True)
+OmegaConf.register_new_resolver(
+    "optimizer_steps",
+    lambda generator_steps, n_critic: int(generator_steps) * (int(n_critic) + 1),
+    replace=True,
+)
+OmegaConf.register_new_resolver(
+    "conditional_classes", lambda conditional, n: int(n) if conditional else 0, replace=True
+)
 
 __version__ = "0.1.0"

@@ -82,7 +82,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 # Validation metrics and confusion matrix of the chosen checkpoint, not the last epoch.
                 trainer.validate(model, datamodule=datamodule, ckpt_path=checkpoint, verbose=False)
                 metrics.update(_metrics(trainer))
-            else:
+            elif cfg.get("test", True):
                 log.warning(
                     "No checkpoint monitors a validation metric (e.g. fast_dev_run): the last weights are tested"
                 )
@@ -95,15 +95,18 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if trainer.is_global_zero:
         output_dir.mkdir(parents=True, exist_ok=True)
-        record = {"metrics": metrics, "tested_checkpoint": checkpoint}
+        last = getattr(trainer.checkpoint_callback, "last_model_path", None) or None
+        record = {"metrics": metrics, "tested_checkpoint": checkpoint, "last_checkpoint": last}
         (output_dir / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return metrics
 
 
 def summary(metrics: dict[str, float], output_dir: str) -> str:
-    shown = {k: v for k, v in sorted(metrics.items()) if k.startswith("test/")}
+    """Test metrics when there was a test (classifiers), else the last training metrics (GANs)."""
+    stage = "test" if any(k.startswith("test/") for k in metrics) else "train"
+    shown = {k: v for k, v in sorted(metrics.items()) if k.startswith(f"{stage}/")}
     figures = "  ".join(f"{k}={v:.4f}" for k, v in shown.items())
-    return f"Test metrics: {figures or '(none)'}\nOutputs: {output_dir}"
+    return f"{stage.capitalize()} metrics: {figures or '(none)'}\nOutputs: {output_dir}"
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

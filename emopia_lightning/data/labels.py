@@ -93,3 +93,22 @@ def class_names(task: str) -> tuple[str, ...]:
 
 def num_classes(task: str) -> int:
     return len(class_names(task))
+
+
+# Readable names a user may ask the generator for, per quadrant (the table above).
+EMOTION_NAMES: dict[str, tuple[str, ...]] = {
+    "Q1": ("happy", "excited", "joyful"),
+    "Q2": ("tense", "angry", "anxious"),
+    "Q3": ("sad", "depressed", "melancholic"),
+    "Q4": ("calm", "relaxed", "peaceful"),
+}
+
+
+def parse_emotion(text: str) -> int:
+    """``"Q3"``, ``"q3"``, ``"3"`` or ``"sad"`` -> the quadrant's class index (0..3)."""
+    wanted = str(text).strip().lower()
+    for index, quadrant in enumerate(QUADRANTS):
+        if wanted in (quadrant.lower(), quadrant[1:], *EMOTION_NAMES[quadrant]):
+            return index
+    choices = ", ".join(f"{q} ({'/'.join(EMOTION_NAMES[q])})" for q in QUADRANTS)
+    raise ValueError(f"unknown emotion {text!r}; choose one of {choices}")

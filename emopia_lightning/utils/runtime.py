@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates, once per fit: noise to users.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+# The segment DataModule offers validation data a GAN does not use.
+warnings.filterwarnings("ignore", message=r".*passed in a `val_dataloader` but have no `validation_step`.*")
 
 
 def apply_extras(extras: DictConfig | None, cfg: DictConfig) -> None:

@@ -1,0 +1,75 @@
+"""Rebuild a trained model from its checkpoint file without running code from that file.
+
+Checkpoints are read with ``torch.load(weights_only=True)`` (no pickled code runs), and the model
+is rebuilt from the checkpoint's own config only if every ``_target_`` there resolves to a class
+defined in this project or in ``torch.optim``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import torch
+from hydra._internal.utils import _locate
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+# A checkpoint's config may name only classes defined under these modules, so an edited checkpoint
+# cannot make us call anything else.
+ALLOWED_MODULES = ("emopia_lightning.", "torch.optim.")
+
+
+class CheckpointError(ValueError):
+    """The file is not a checkpoint of the kind asked for."""
+
+
+def _targets(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["_target_"]] if "_target_" in node else []
+        return found + [t for value in node.values() for t in _targets(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _targets(value)]
+    return []
+
+
+def _allowed(target: str) -> bool:
+    """True for a class defined in an allowed module.
+
+    The string is checked before anything is imported, then the object it resolves to, since a
+    dotted path can reach other things through module attributes (``emopia_lightning.x.os.system``).
+    """
+    if not isinstance(target, str) or not target.startswith(ALLOWED_MODULES):
+        return False
+    try:
+        located = _locate(target)
+    except Exception:
+        return False
+    return inspect.isclass(located) and located.__module__.startswith(ALLOWED_MODULES)
+
+
+def load_model(path: str | Path, expected: type, kind: str):
+    """(model of class ``expected`` in eval mode, the run's config); ``kind`` names it in errors."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as error:  # unpickling refusals and corrupt files alike
+        raise CheckpointError(f"{path}: not a loadable checkpoint ({type(error).__name__})") from None
+    config = checkpoint.get("run_config") if isinstance(checkpoint, dict) else None
+    if not config or "model" not in config or "data" not in config:
+        raise CheckpointError(f"{path}: no run_config inside; not an emopia_lightning {kind} checkpoint")
+    refused = [t for t in _targets(config["model"]) if not _allowed(t)]
+    if refused:
+        raise CheckpointError(f"{path}: its config names {refused}, which will not be built")
+    target = _locate(config["model"]["_target_"])
+    if not (inspect.isclass(target) and issubclass(target, expected)):
+        raise CheckpointError(f"{path}: a {target.__name__} checkpoint, not a {kind}")
+    try:
+        model = instantiate(OmegaConf.create(config["model"]))
+        model.load_state_dict(checkpoint["state_dict"])
+    except Exception as error:  # a config or weights this version cannot rebuild
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot rebuild the model ({first_line})") from None
+    model.run_config = config
+    return model.eval(), config

@@ -1,0 +1,176 @@
+"""LightningModule: a (label-conditioned) MuseGAN trained as a WGAN-GP by manual optimisation."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from emopia_lightning.models.components.musegan import MuseGANCritic, MuseGANGenerator
+
+
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+) -> torch.Tensor:
+    """WGAN-GP's penalty (Gulrajani et al., 2017): mean of (||grad critic(x)|| - 1)^2 at random
+    points between real and fake segments."""
+    mix = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
+    between = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    scores = critic(between, labels)
+    (grads,) = torch.autograd.grad(scores.sum(), between, create_graph=True)
+    return ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def linear_decay(total_steps: int, final_fraction: float):
+    """LR factor falling linearly from 1 to ``final_fraction`` over ``total_steps`` generator steps."""
+
+    def factor(step: int) -> float:
+        return 1.0 - (1.0 - final_fraction) * min(step, total_steps) / max(total_steps, 1)
+
+    return factor
+
+
+class MuseGAN(pl.LightningModule):
+    """WGAN-GP over beat-roll segments; ``conditional`` feeds the emotion label to both nets.
+
+    One ``training_step`` is one generator step: its batch holds ``n_critic`` critic batches of
+    ``batch_size`` segments; the critic takes a step on each, then the generator takes one. Adam
+    with separate rates ``lr_g`` / ``lr_d``; ``lr_decay="linear"`` lowers both linearly to
+    ``lr_final_fraction`` of their start over ``generator_steps``, stepped by hand once per generator
+    step. Lightning counts every optimiser step, so ``trainer.max_steps`` must be
+    ``generator_steps * (n_critic + 1)`` (the configs derive it).
+    """
+
+    def __init__(
+        self,
+        generator: MuseGANGenerator,
+        critic: MuseGANCritic,
+        conditional: bool = True,
+        n_classes: int = 4,
+        n_critic: int = 5,
+        batch_size: int = 16,
+        gp_weight: float = 10.0,
+        lr_g: float = 2e-4,
+        lr_d: float = 1.5e-4,
+        betas: tuple[float, float] = (0.5, 0.9),
+        lr_decay: str | None = "linear",
+        lr_final_fraction: float = 0.1,
+        generator_steps: int = 20_000,
+        name: str = "musegan",
+    ):
+        super().__init__()
+        if generator.conditional != conditional or critic.conditional != conditional:
+            raise ValueError(
+                f"conditional={conditional} but the nets are built with"
+                f" generator n_classes>0={generator.conditional}, critic n_classes>0={critic.conditional}"
+            )
+        if lr_decay not in (None, "none", "linear"):
+            raise ValueError(f"lr_decay must be 'linear' or none, got {lr_decay!r}")
+        betas = tuple(float(b) for b in betas)  # plain values, so checkpoints load with weights_only=True
+        self.save_hyperparameters(logger=False, ignore=["generator", "critic"])
+        self.automatic_optimization = False
+        self.generator = generator
+        self.critic = critic
+        self.run_config: dict | None = None
+
+    # -- sampling -------------------------------------------------------------------------------
+
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n, 2, latent_dim) standard normal: a shared (style) and a temporal latent per sample."""
+        return torch.randn(n, 2, self.latent_dim, generator=generator).to(self.device)
+
+    def _labels(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        return labels.to(self.device) if self.hparams.conditional and labels is not None else None
+
+    @torch.no_grad()
+    def generate(self, latents: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """(n, bars, steps, pitches) note probabilities in [0, 1], the generator in eval mode."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(latents.to(self.device), self._labels(labels))
+        finally:
+            self.generator.train(was_training)
+
+    def generator_step(self) -> int:
+        """Generator steps taken so far (Lightning's global step counts every optimiser step)."""
+        return self.trainer.global_step // (self.hparams.n_critic + 1)
+
+    # -- training -------------------------------------------------------------------------------
+
+    def _critic_step(
+        self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, optimizer
+    ) -> dict[str, torch.Tensor]:
+        scores = self.critic(torch.cat([real, fake]), None if labels is None else torch.cat([labels, labels]))
+        real_score, fake_score = scores[: len(real)].mean(), scores[len(real) :].mean()
+        penalty = gradient_penalty(self.critic, real, fake, labels)
+        loss = fake_score - real_score + self.hparams.gp_weight * penalty
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        return {
+            "loss_d": loss.detach(),
+            "wasserstein": (real_score - fake_score).detach(),
+            "gp": penalty.detach(),
+        }
+
+    def _generator_step(self, labels: torch.Tensor | None, optimizer) -> torch.Tensor:
+        n = self.hparams.batch_size
+        self.toggle_optimizer(optimizer)  # the critic's weights need no gradients here
+        try:
+            fake = self.generator(self.sample_latents(n), labels)
+            loss = -self.critic(fake, labels).mean()
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            optimizer.step()
+        finally:
+            self.untoggle_optimizer(optimizer)
+        return loss.detach()
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, float]:
+        segments, targets = batch  # (n_critic * B, bars, steps, pitches), (n_critic * B,)
+        optimizer_g, optimizer_d = self.optimizers()
+        size = self.hparams.batch_size
+        usable = len(segments) - len(segments) % size
+        segments, labels = segments[:usable], self._labels(targets[:usable])
+        # The generator does not change during the critic steps: make all their fakes at once.
+        with torch.no_grad():
+            fakes = self.generator(self.sample_latents(usable), labels)
+        critic_logs = []
+        for start in range(0, usable, size):
+            part = slice(start, start + size)
+            critic_labels = None if labels is None else labels[part]
+            critic_logs.append(self._critic_step(segments[part], fakes[part], critic_labels, optimizer_d))
+        if not critic_logs:
+            raise ValueError(
+                f"a training batch of {len(segments)} segments is smaller than batch_size={size}"
+            )
+        # The generator's labels follow the data's class shares: those of the last critic batch.
+        loss_g = self._generator_step(self._labels(targets[-size:]), optimizer_g)
+        for scheduler in self.lr_schedulers() or []:
+            scheduler.step()
+        logs = {key: torch.stack([log[key] for log in critic_logs]).mean() for key in critic_logs[0]}
+        logs["loss_g"] = loss_g
+        self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=True, batch_size=size)
+        self.log_dict(
+            {"train/lr_g": optimizer_g.param_groups[0]["lr"], "train/lr_d": optimizer_d.param_groups[0]["lr"]}
+        )
+        return {k: float(v) for k, v in logs.items()}
+
+    def configure_optimizers(self):
+        h = self.hparams
+        optimizer_g = torch.optim.Adam(self.generator.parameters(), lr=h.lr_g, betas=tuple(h.betas))
+        optimizer_d = torch.optim.Adam(self.critic.parameters(), lr=h.lr_d, betas=tuple(h.betas))
+        if h.lr_decay in (None, "none"):
+            return [optimizer_g, optimizer_d]
+        decay = linear_decay(h.generator_steps, h.lr_final_fraction)
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (optimizer_g, optimizer_d)]
+        return [optimizer_g, optimizer_d], schedulers
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.run_config is not None:
+            checkpoint["run_config"] = self.run_config

@@ -1,0 +1,190 @@
+"""The label-conditioned MuseGAN: nets, one manual-optimisation step, training, resuming, sampling."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from torch import nn
+
+from conftest import compose_train
+from emopia_lightning.models.components.musegan import (
+    MuseGANCritic,
+    MuseGANGenerator,
+    TimeDownsample,
+    TimeUpsample,
+)
+from emopia_lightning.models.musegan import MuseGAN, gradient_penalty, linear_decay
+from emopia_lightning.train import train
+
+# Small nets, two critic steps per generator step, batches of 4: seconds on one core.
+TINY_GAN = [
+    "model=musegan",
+    "model.generator.latent_dim=8",
+    "model.generator.label_dim=4",
+    "model.generator.channels=[8,8,4]",
+    "model.critic.channels=[4,4,8]",
+    "model.critic.hidden=16",
+    "model.n_critic=2",
+    "model.batch_size=4",
+]
+NO_WAV = ["callbacks.samples.wav=false"]
+
+
+def test_generator_and_critic_shapes_and_ranges():
+    generator, critic = MuseGANGenerator(), MuseGANCritic()
+    latents, labels = torch.randn(3, 2, 64), torch.tensor([0, 1, 3])
+    segments = generator(latents, labels)
+    assert segments.shape == (3, 4, 16, 84)
+    assert 0.0 <= segments.min() and segments.max() <= 1.0
+    assert critic(segments, labels).shape == (3,)
+    with pytest.raises(ValueError, match="whole octaves"):
+        MuseGANGenerator(n_pitches=80)
+
+
+def test_time_upsample_is_a_transposed_convolution_with_kernel_equal_to_stride():
+    torch.manual_seed(0)
+    layer = TimeUpsample(3, 5, factor=2)
+    conv = nn.ConvTranspose2d(3, 5, (2, 1), stride=(2, 1))
+    # linear output (factor, C_out) per input cell == the transposed conv's kernel taps over time
+    conv.weight.data = layer.linear.weight.data.view(2, 5, 3).permute(2, 1, 0).unsqueeze(-1)
+    conv.bias.data = layer.linear.bias.data.view(2, 5)[0].clone()
+    layer.linear.bias.data = conv.bias.data.repeat(2)
+    x = torch.randn(2, 4, 7, 3)  # (N, T, octaves, C) channels last
+    reference = torch.relu(layer.norm(conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(-1, 5)))
+    assert torch.allclose(layer(x), reference.view(2, 8, 7, 5), atol=1e-5)
+
+
+def test_time_downsample_is_a_convolution_with_kernel_equal_to_stride():
+    torch.manual_seed(0)
+    layer = TimeDownsample(3, 5, factor=4)
+    conv = nn.Conv2d(3, 5, (4, 1), stride=(4, 1))
+    conv.weight.data = layer.linear.weight.data.view(5, 4, 3).permute(0, 2, 1).unsqueeze(-1)
+    conv.bias.data = layer.linear.bias.data.clone()
+    x = torch.randn(2, 8, 7, 3)
+    reference = nn.functional.leaky_relu(conv(x.permute(0, 3, 1, 2)), 0.2).permute(0, 2, 3, 1)
+    assert torch.allclose(layer(x), reference, atol=1e-5)
+
+
+def test_only_the_label_changes_a_conditioned_generators_output():
+    torch.manual_seed(0)
+    conditioned, plain = MuseGANGenerator().eval(), MuseGANGenerator(n_classes=0).eval()
+    latents = torch.randn(1, 2, 64).expand(4, -1, -1)  # one latent, four emotions
+    labels = torch.arange(4)
+    out = conditioned(latents, labels)
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert (out[a] - out[b]).abs().max() > 1e-3
+    same = plain(latents, labels)
+    assert torch.equal(same[0], same[3])  # unconditioned: labels are ignored
+
+
+def test_gradient_penalty_of_a_linear_critic_is_exact():
+    weights = torch.full((4, 16, 84), 0.01)  # ||w|| = 0.01 * sqrt(5376)
+
+    def critic(x, labels):
+        return (x * weights).flatten(1).sum(1)
+
+    real, fake = torch.rand(6, 4, 16, 84), torch.rand(6, 4, 16, 84)
+    penalty = gradient_penalty(critic, real, fake, None)
+    assert torch.isfinite(penalty)
+    assert penalty.item() == pytest.approx((0.01 * 5376**0.5 - 1) ** 2, rel=1e-4)  # float32
+
+
+def test_linear_decay_ends_at_the_final_fraction():
+    factor = linear_decay(100, 0.1)
+    assert factor(0) == 1.0 and factor(50) == pytest.approx(0.55)
+    assert factor(100) == factor(500) == pytest.approx(0.1)  # then stays there
+
+
+def _parameters(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+def _changed(before: dict, module: nn.Module) -> set[str]:
+    return {name for name, p in module.named_parameters() if not torch.equal(before[name], p.detach())}
+
+
+def test_one_step_updates_the_critic_on_its_steps_and_the_generator_on_its_own(tmp_path, cache_dir):
+    cfg = compose_train([*TINY_GAN, "model.generator_steps=1", "callbacks=none"], tmp_path, cache_dir)
+    model: MuseGAN = instantiate(cfg.model)
+    record = []
+
+    def watch(method, kind):
+        def wrapped(*args, **kwargs):
+            before = (_parameters(model.generator), _parameters(model.critic))
+            result = method(*args, **kwargs)
+            record.append((kind, _changed(before[0], model.generator), _changed(before[1], model.critic)))
+            return result
+
+        return wrapped
+
+    model._critic_step = watch(model._critic_step, "critic")
+    model._generator_step = watch(model._generator_step, "generator")
+    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.fit(model, datamodule=instantiate(cfg.data))
+    assert [kind for kind, _, _ in record] == ["critic", "critic", "generator"]
+    # Every weight moves on its own net's step (some biases get no gradient: the WGAN loss cancels
+    # the critic's output bias; batch norm cancels the generator's biases before it).
+    weights_g = {n for n, _ in model.generator.named_parameters() if n.endswith("weight")}
+    weights_d = {n for n, _ in model.critic.named_parameters() if n.endswith("weight")}
+    for kind, generator_changed, critic_changed in record:
+        if kind == "critic":
+            assert generator_changed == set() and critic_changed >= weights_d
+        else:
+            assert critic_changed == set() and generator_changed >= weights_g
+    assert all(p.requires_grad for p in model.critic.parameters())  # untoggled after the G step
+    assert trainer.global_step == 3  # Lightning counts 2 critic + 1 generator optimiser steps
+
+
+def test_segment_datamodule_cuts_every_clip_and_keeps_songs_in_one_part(tmp_path, cache_dir):
+    cfg = compose_train(["model=musegan"], tmp_path, cache_dir)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    train_set = datamodule.datasets["train"]
+    assert 4800 <= len(train_set) <= 4900  # the report: 4,842 segments of 4 bars
+    segment, target = train_set[0]
+    assert segment.shape == (4, 16, 84) and set(segment.unique().tolist()) <= {0.0, 1.0}
+    assert target == datamodule.corpus.labels[train_set.segments.clips[0]].quadrant - 1
+    split = compose_train(["model=musegan", "+data.split={name: official}"], tmp_path, cache_dir)
+    parts = instantiate(split.data)
+    parts.setup("fit")
+    songs = {
+        part: {parts.corpus.labels[c].song_id for c in ds.segments.clips}
+        for part, ds in parts.datasets.items()
+    }
+    assert not songs["train"] & songs["test"] and not songs["val"] & songs["test"]
+
+
+def test_training_writes_samples_loss_curves_and_resumes_where_it_stopped(tmp_path, cache_dir):
+    steps = ["callbacks.samples.at_steps=[0,2]", "callbacks.model_checkpoint.every_n_train_steps=3"]
+    first = compose_train([*TINY_GAN, *NO_WAV, *steps, "model.generator_steps=3"], tmp_path, cache_dir)
+    metrics = train(first)
+    assert {"train/loss_d", "train/loss_g", "train/wasserstein", "train/gp"} <= set(metrics)
+    for step in (0, 2, 3):  # the chosen steps and the last one
+        folder = tmp_path / "samples" / f"step_{step:06d}"
+        assert sorted(p.name for p in folder.glob("*.mid")) == ["Q1.mid", "Q2.mid", "Q3.mid", "Q4.mid"]
+        assert (folder / "piano_roll.png").stat().st_size > 5000
+    assert (tmp_path / "loss_curves.png").stat().st_size > 5000
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 9  # 3 generator steps x (2 + 1)
+
+    first_sample = (tmp_path / "samples" / "step_000000" / "Q1.mid").stat().st_mtime_ns
+    resumed = compose_train(
+        [*TINY_GAN, *NO_WAV, *steps, "model.generator_steps=5", "ckpt_path=last"], tmp_path, cache_dir
+    )
+    train(resumed)
+    state = torch.load(last, weights_only=True)
+    assert state["global_step"] == 15
+    history = next(v for k, v in state["callbacks"].items() if "GANLossCurves" in k)["history"]
+    assert history["step"] == [1, 2, 3, 4, 5]  # one curve across the kill, no step twice
+    folders = sorted(p.name for p in (tmp_path / "samples").iterdir())
+    assert folders == ["step_000000", "step_000002", "step_000003", "step_000005"]
+    assert (tmp_path / "samples" / "step_000000" / "Q1.mid").stat().st_mtime_ns == first_sample  # not redone
+
+
+def test_the_cards_command_with_fast_dev_run(tmp_path, cache_dir):
+    cfg = compose_train(["model=musegan", "label_aug=true", "debug=fast_dev_run"], tmp_path, cache_dir)
+    assert cfg.model.generator.n_classes == 4 and cfg.model.critic.n_classes == 4
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["train/loss_g"]))
+    plain = compose_train(["model=musegan", "label_aug=false"], tmp_path, cache_dir)
+    assert plain.model.generator.n_classes == 0 and not plain.model.conditional
