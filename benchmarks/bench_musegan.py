@@ -1,0 +1,107 @@
+"""MuseGAN speed: generator steps per second in Lightning's real training loop, and the time to
+generate one segment per emotion and write it as MIDI after the checkpoint is loaded.
+
+``python benchmarks/bench_musegan.py [--steps 300] [--threads N] [--device cpu|cuda] [overrides ...]``
+trains the composed GAN (default ``model=musegan``: batch 16, n_critic 5) for ``--steps``
+generator steps on real segments and prints the median generator-step time after 20 warm-up
+steps; then saves a checkpoint, loads it as ``generate`` does and times generation (median of 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.checkpoints import load_model
+from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.render.midi import write_midi
+from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels, write_pieces
+from emopia_lightning.utils.runtime import plain_config
+
+WARM_UP = 20
+
+
+class StepTimer(pl.Callback):
+    """Wall time of every training step (one generator step with its critic steps)."""
+
+    def __init__(self):
+        self.seconds: list[float] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if pl_module.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if pl_module.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.seconds.append(time.perf_counter() - self.started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = ["model=musegan", "data.progress=false", f"model.generator_steps={args.steps + WARM_UP}"]
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg), tempfile.TemporaryDirectory() as tmp:
+        cfg.paths.output_dir = tmp
+        model = instantiate(cfg.model)
+        model.run_config = plain_config(cfg)
+        timer = StepTimer()
+        trainer = instantiate(
+            cfg.trainer, accelerator=args.device, callbacks=[timer], logger=False,
+            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        )  # fmt: skip
+        trainer.fit(model, datamodule=instantiate(cfg.data))
+        per_step = statistics.median(timer.seconds[WARM_UP:])
+        h = cfg.model
+        print(
+            f"musegan (label_aug={cfg.label_aug}, batch {h.batch_size}, n_critic {h.n_critic}, "
+            f"{sum(p.numel() for p in model.parameters()) / 1e3:.0f} k parameters, {args.device}, "
+            f"{torch.get_num_threads()} threads): median generator step {per_step * 1000:.1f} ms = "
+            f"{1 / per_step:.1f} generator steps/s ({(h.n_critic + 1) / per_step:.0f} optimiser steps/s); "
+            f"20k generator steps ~ {20000 * per_step / 60:.1f} min"
+        )
+        checkpoint = Path(tmp) / "bench.ckpt"
+        trainer.save_checkpoint(checkpoint)
+        loaded, config = load_model(checkpoint, MuseGAN, "MuseGAN generator")
+        labels, names = quadrant_labels()
+        fmt = RollFormat.from_data_config(config["data"])
+        to_midi, with_png = [], []
+        for seed in range(7):
+            started = time.perf_counter()
+            rolls = generate_pieces(loaded, labels, 1, torch.Generator().manual_seed(seed))
+            for roll, name in zip(rolls, names):
+                write_midi(
+                    roll, Path(tmp) / f"gen{seed}" / f"{name}.mid", fmt.lowest_pitch, fmt.steps_per_beat
+                )
+            to_midi.append(time.perf_counter() - started)
+            write_pieces(rolls, names, Path(tmp) / f"png{seed}", fmt, wav=False)
+            with_png.append(time.perf_counter() - started)
+        print(
+            f"after load, one 4-bar segment per emotion (4): generate + write MIDI median "
+            f"{statistics.median(to_midi) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms (7 runs)"
+        )
+
+
+if __name__ == "__main__":
+    main()
