@@ -1,0 +1,156 @@
+"""Late fusion of a trained sequence classifier with a classical model, judged on the run's own split.
+
+``python -m emopia_lightning.ensemble RUN_DIR [RUN_DIR ...] [--classical random_forest]
+[--features expert] [--out experiments/x.md]``
+
+For each training run (a folder with ``metrics.json`` and its chosen checkpoint): the deep model's
+class probabilities on the run's validation and test clips; a classical model (by default Table 1's
+random forest on the expert features, RFECV inside) fitted on the run's training clips only; their
+weighted average, the weight chosen on validation accuracy alone. The test clips choose nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from sklearn.model_selection import StratifiedGroupKFold
+
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.classical.features import FeatureSpec
+from emopia_lightning.classical.models import build_pipeline
+from emopia_lightning.data.corpus import load_corpus
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.models.emotion_classifier import EmotionClassifier
+
+WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in the average
+
+
+@torch.no_grad()
+def deep_probabilities(model: EmotionClassifier, loader) -> np.ndarray:
+    """(clips, classes) softmax probabilities, in the loader's order."""
+    parts = [torch.softmax(model(rolls, lengths), dim=-1) for rolls, lengths, _ in loader]
+    return torch.cat(parts).numpy()
+
+
+def classical_config(name: str, features: str, task: str, seed: int):
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf" / "classical"), version_base="1.3"):
+        return compose(
+            "classical", overrides=[f"model={name}", f"features={features}", f"task={task}", f"seed={seed}"]
+        )
+
+
+def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, eval_names: dict) -> dict:
+    """Fit the classical pipeline on ``train_names`` clips; probabilities for each ``eval_names`` part."""
+    source = locate_emopia(data_root)
+    corpus = load_corpus(source, FeatureSpec(tuple(cfg.features.sets)), cache_dir, progress=False)
+    row = {label.name: i for i, label in enumerate(corpus.labels)}
+    features = np.asarray(corpus.rolls, dtype=np.float64)
+    train = np.array([row[name] for name in train_names])
+    targets = np.array([label.target(cfg.task) for label in corpus.labels])
+    songs = np.array([label.song_id for label in corpus.labels])
+    model_cfg = cfg.model
+    rfecv = OmegaConf.to_container(model_cfg.rfecv, resolve=True) if cfg.rfecv and model_cfg.get("rfecv") else None
+    cv = StratifiedGroupKFold(n_splits=cfg.inner_folds, shuffle=True, random_state=cfg.seed)
+    pipeline = build_pipeline(instantiate(model_cfg.estimator), model_cfg.standardise, rfecv, None, cv)
+    pipeline.fit(features[train], targets[train], **({"select__groups": songs[train]} if rfecv else {}))
+    return {part: pipeline.predict_proba(features[[row[n] for n in names]]) for part, names in eval_names.items()}
+
+
+def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
+    """Validation-chosen fusion of one run; accuracies of the deep, classical and fused models."""
+    record = json.loads((run_dir / "metrics.json").read_text())
+    model, config = load_model(record["tested_checkpoint"], EmotionClassifier, "emotion classifier")
+    datamodule = instantiate(OmegaConf.create(config["data"]), progress=False)
+    datamodule.setup("test")
+    names = {
+        part: [datamodule.corpus.labels[i].name for i in datamodule.datasets[part].positions]
+        for part in ("train", "val", "test")
+    }
+    targets = {part: datamodule.datasets[part].targets for part in ("val", "test")}
+    deep = {
+        "val": deep_probabilities(model, datamodule.val_dataloader()),
+        "test": deep_probabilities(model, datamodule.test_dataloader()),
+    }
+    cfg = classical_config(classical, features, config["task"], config["seed"])
+    shallow = classical_probabilities(
+        cfg, config["data"]["root"], config["data"]["cache_dir"], names["train"], {p: names[p] for p in ("val", "test")}
+    )
+
+    def accuracy(probabilities: np.ndarray, part: str) -> float:
+        return float((probabilities.argmax(axis=1) == targets[part]).mean())
+
+    def fused(weight: float, part: str) -> np.ndarray:
+        return weight * deep[part] + (1 - weight) * shallow[part]
+
+    val_scores = [accuracy(fused(w, "val"), "val") for w in WEIGHTS]
+    best = max(val_scores)
+    # Ties go to the weight nearest an even mix: the least committed choice.
+    weight = min((w for w, s in zip(WEIGHTS, val_scores) if s == best), key=lambda w: abs(w - 0.5))
+    return {
+        "run": str(run_dir),
+        "seed": config["seed"],
+        "split": config["data"]["split"],
+        "weight": float(weight),
+        "val/fused": best,
+        "test/deep": accuracy(deep["test"], "test"),
+        "test/classical": accuracy(shallow["test"], "test"),
+        "test/fused": accuracy(fused(weight, "test"), "test"),
+    }
+
+
+def table(results: list[dict], command: str) -> str:
+    def cell(key: str) -> str:
+        values = [r[key] for r in results]
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.3f} ± {spread:.3f}"
+
+    lines = [
+        f"`{command}`",
+        "",
+        "| runs | deep (test) | classical (test) | fused (test) | deep weight (chosen on val) |",
+        "|---|---|---|---|---|",
+        f"| {len(results)} | {cell('test/deep')} | {cell('test/classical')} | {cell('test/fused')} | "
+        f"{', '.join(f'{r['weight']:.1f}' for r in results)} |",
+        "",
+        "Per run: " + "; ".join(
+            f"{Path(r['run']).name}: deep {r['test/deep']:.3f}, classical {r['test/classical']:.3f}, "
+            f"fused {r['test/fused']:.3f}"
+            for r in results
+        ),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fuse trained classifier runs with a classical model.")
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
+    parser.add_argument("--classical", default="random_forest", help="a conf/classical/model option")
+    parser.add_argument("--features", default="expert", help="a conf/classical/features option")
+    parser.add_argument("--out", type=Path, help="write the Markdown table (and JSON beside it) here")
+    args = parser.parse_args(argv)
+    try:
+        results = [fuse_run(run, args.classical, args.features) for run in args.runs]
+    except (CheckpointError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    markdown = table(results, "python -m emopia_lightning.ensemble " + " ".join(sys.argv[1:] if argv is None else argv))
+    print(markdown)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(markdown)
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
