@@ -59,11 +59,17 @@ def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, ev
     targets = np.array([label.target(cfg.task) for label in corpus.labels])
     songs = np.array([label.song_id for label in corpus.labels])
     model_cfg = cfg.model
-    rfecv = OmegaConf.to_container(model_cfg.rfecv, resolve=True) if cfg.rfecv and model_cfg.get("rfecv") else None
+    rfecv = (
+        OmegaConf.to_container(model_cfg.rfecv, resolve=True)
+        if cfg.rfecv and model_cfg.get("rfecv")
+        else None
+    )
     cv = StratifiedGroupKFold(n_splits=cfg.inner_folds, shuffle=True, random_state=cfg.seed)
     pipeline = build_pipeline(instantiate(model_cfg.estimator), model_cfg.standardise, rfecv, None, cv)
     pipeline.fit(features[train], targets[train], **({"select__groups": songs[train]} if rfecv else {}))
-    return {part: pipeline.predict_proba(features[[row[n] for n in names]]) for part, names in eval_names.items()}
+    return {
+        part: pipeline.predict_proba(features[[row[n] for n in names]]) for part, names in eval_names.items()
+    }
 
 
 def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
@@ -83,7 +89,11 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
     }
     cfg = classical_config(classical, features, config["task"], config["seed"])
     shallow = classical_probabilities(
-        cfg, config["data"]["root"], config["data"]["cache_dir"], names["train"], {p: names[p] for p in ("val", "test")}
+        cfg,
+        config["data"]["root"],
+        config["data"]["cache_dir"],
+        names["train"],
+        {p: names[p] for p in ("val", "test")},
     )
 
     def accuracy(probabilities: np.ndarray, part: str) -> float:
@@ -120,7 +130,7 @@ def table(results: list[dict], command: str) -> str:
         "| runs | deep (test) | classical (test) | fused (test) | deep weight (chosen on val) |",
         "|---|---|---|---|---|",
         f"| {len(results)} | {cell('test/deep')} | {cell('test/classical')} | {cell('test/fused')} | "
-        f"{', '.join(f'{r['weight']:.1f}' for r in results)} |",
+        f"{', '.join(format(r['weight'], '.1f') for r in results)} |",
         "",
         "Per run: " + "; ".join(
             f"{Path(r['run']).name}: deep {r['test/deep']:.3f}, classical {r['test/classical']:.3f}, "
@@ -143,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    markdown = table(results, "python -m emopia_lightning.ensemble " + " ".join(sys.argv[1:] if argv is None else argv))
+    markdown = table(
+        results, "python -m emopia_lightning.ensemble " + " ".join(sys.argv[1:] if argv is None else argv)
+    )
     print(markdown)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
