@@ -61,6 +61,9 @@ def main(cfg: DictConfig) -> None:
     except (CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except OSError as error:  # e.g. an output folder that cannot be written
+        print(f"error: cannot write to {cfg.out}: {error.strerror or error}", file=sys.stderr)
+        raise SystemExit(1) from None
     written = result["written"]
     audio = f", {len(written['wav'])} WAV" if written["wav"] else " (no WAV: see the log line above)"
     print(f"Wrote {len(written['midi'])} MIDI{audio} and {written['png'][0].name} to {cfg.out}")
