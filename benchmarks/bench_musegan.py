@@ -26,7 +26,8 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels, write_pieces
+from emopia_lightning.render.piano_roll import plot_piano_rolls
+from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels
 from emopia_lightning.utils.runtime import plain_config
 
 WARM_UP = 20
@@ -95,7 +96,7 @@ def main() -> None:
                     roll, Path(tmp) / f"gen{seed}" / f"{name}.mid", fmt.lowest_pitch, fmt.steps_per_beat
                 )
             to_midi.append(time.perf_counter() - started)
-            write_pieces(rolls, names, Path(tmp) / f"png{seed}", fmt, wav=False)
+            plot_piano_rolls(rolls, names, Path(tmp) / f"png{seed}.png", fmt.lowest_pitch, fmt.steps_per_bar)
             with_png.append(time.perf_counter() - started)
         print(
             f"after load, one 4-bar segment per emotion (4): generate + write MIDI median "

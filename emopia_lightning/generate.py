@@ -12,7 +12,7 @@ import time
 
 import hydra
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.checkpoints import CheckpointError, load_model
@@ -23,19 +23,25 @@ from emopia_lightning.sampling import RollFormat, generate_pieces, write_pieces
 log = logging.getLogger(__name__)
 
 
+def _count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
 def requested_labels(emotion: str, n: int) -> torch.Tensor:
     """Class indices: ``n`` of the one emotion, or ``n`` of each quadrant for ``all``."""
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+    n = _count("n", n)
     quadrants = range(len(QUADRANTS)) if str(emotion).lower() == "all" else [parse_emotion(emotion)]
     return torch.tensor(quadrants).repeat_interleave(n)
 
 
 def generate(cfg: DictConfig) -> dict:
     """Load, generate and write; returns the written paths and the seconds generation took."""
+    if OmegaConf.is_missing(cfg, "ckpt"):
+        raise ValueError("ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt")
     labels = requested_labels(cfg.emotion, cfg.n)
-    if cfg.segments < 1:
-        raise ValueError(f"segments must be at least 1, got {cfg.segments}")
+    _count("segments", cfg.segments)
     model, config = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
     if not model.hparams.conditional:
         log.warning("This generator was trained without labels (label_aug=false): the emotion has no effect")

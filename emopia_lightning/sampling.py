@@ -83,7 +83,11 @@ def write_pieces(
             log.info("%s; MIDI and PNG written to %s", reason, out_dir)
         else:
             for midi in written["midi"]:
-                written["wav"].append(render_wav(midi, midi.with_suffix(".wav")))
+                try:
+                    written["wav"].append(render_wav(midi, midi.with_suffix(".wav")))
+                except RuntimeError as error:  # the MIDI is written; audio is a bonus
+                    log.warning("%s", error)
+                    break
     return written
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -29,6 +30,18 @@ def _best_checkpoint(trainer: pl.Trainer) -> str | None:
     if callback is None or getattr(callback, "monitor", None) is None:
         return None
     return callback.best_model_path or None
+
+
+def _save_final_last(trainer: pl.Trainer) -> None:
+    """Make ``last.ckpt`` hold the final weights: saving every N steps may stop short of the end
+    (a GAN run whose length is no multiple of N), and Lightning then keeps the older file."""
+    callback = trainer.checkpoint_callback
+    if callback is None or not callback.save_last or not callback.dirpath:
+        return
+    if getattr(callback, "_last_global_step_saved", None) != trainer.global_step:
+        trainer.save_checkpoint(
+            Path(callback.dirpath) / f"{callback.CHECKPOINT_NAME_LAST}{callback.FILE_EXTENSION}"
+        )
 
 
 def _metrics(trainer: pl.Trainer) -> dict[str, float]:
@@ -74,6 +87,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     try:
         if cfg.get("train", True):
             trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+            _save_final_last(trainer)
             metrics.update(_metrics(trainer))
             checkpoint = _best_checkpoint(trainer)
             if checkpoint:
@@ -115,6 +129,10 @@ def main(cfg: DictConfig) -> float | None:
         metrics = train(cfg)
     except DataNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except InstantiationException as error:  # a config the classes refuse, e.g. model=musegan task=arousal
+        reason = [line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")]
+        print(f"error: {reason[-1].strip()}", file=sys.stderr)
         raise SystemExit(2) from None
     print(summary(metrics, cfg.paths.output_dir))
     monitored = cfg.get("optimized_metric")

@@ -74,6 +74,39 @@ def test_generate_writes_midi_that_reads_back_for_a_named_emotion(tmp_path, gan_
     assert first == second  # the seed fixes the music
 
 
+def test_pieces_share_their_style_latent_and_not_their_temporal_latents(gan_checkpoint):
+    from emopia_lightning.checkpoints import load_model
+    from emopia_lightning.models.musegan import MuseGAN
+    from emopia_lightning.sampling import piece_latents
+
+    model, _ = load_model(gan_checkpoint, MuseGAN, "MuseGAN")
+    latents = piece_latents(model, 2, 3, torch.Generator().manual_seed(0))  # (pieces, segments, 2, D)
+    assert torch.equal(latents[0, 0, 0], latents[0, 2, 0]) and not torch.equal(
+        latents[0, 0, 0], latents[1, 0, 0]
+    )
+    assert not torch.equal(latents[0, 0, 1], latents[0, 1, 1])
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"n": 0}, "n must be a whole number"),
+        ({"n": "abc"}, "n must be a whole number"),
+        ({"segments": 0}, "segments must be a whole number"),
+        ({"ckpt": "???"}, "ckpt=PATH is required"),
+    ],
+)
+def test_generate_rejects_bad_options_clearly(tmp_path, gan_checkpoint, values, message):
+    cfg = _generate_config(**{"ckpt": str(gan_checkpoint), "out": str(tmp_path), **values})
+    with pytest.raises(ValueError, match=message):
+        generate(cfg)
+
+
+def test_generate_names_a_missing_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        generate(_generate_config(ckpt=str(tmp_path / "nope.ckpt"), out=str(tmp_path)))
+
+
 def test_generate_refuses_a_classifier_checkpoint(tmp_path, cache_dir):
     # A checkpoint as train writes it for the default model (the LSTM classifier).
     config = plain_config(compose_train([], tmp_path, cache_dir))

@@ -74,8 +74,7 @@ class GANLossCurves(pl.Callback):
 
     def _plot(self, trainer: pl.Trainer, pl_module) -> None:
         if trainer.is_global_zero and self.history["step"]:
-            conditioned = "label-conditioned" if pl_module.hparams.conditional else "unconditioned"
-            plot_loss_curves(self.history, self.path, f"{pl_module.hparams.name} ({conditioned})")
+            plot_loss_curves(self.history, self.path, pl_module.description)
 
     def state_dict(self) -> dict:
         return {"history": self.history}

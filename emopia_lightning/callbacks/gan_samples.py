@@ -28,20 +28,19 @@ class GANSampleWriter(pl.Callback):
         self.wav = wav
         self.written: list[int] = []
 
-    def _latents(self, pl_module) -> torch.Tensor:
+    def _latents(self, pl_module, n_emotions: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)
         latent = pl_module.sample_latents(1, generator)  # (1, 2, D): one latent for every emotion
-        return latent.expand(4, -1, -1).unsqueeze(1)  # (4 emotions, 1 segment, 2, D)
+        return latent.expand(n_emotions, -1, -1).unsqueeze(1)  # (emotions, 1 segment, 2, D)
 
     def _write(self, trainer: pl.Trainer, pl_module, step: int) -> None:
         if step in self.written or not trainer.is_global_zero:
             return
         self.written.append(step)
         labels, names = quadrant_labels()
-        rolls = generate_pieces(pl_module, labels, latents=self._latents(pl_module))
+        rolls = generate_pieces(pl_module, labels, latents=self._latents(pl_module, len(labels)))
         fmt = RollFormat.from_data_config(trainer.datamodule.hparams)
-        conditioned = "label-conditioned" if pl_module.hparams.conditional else "unconditioned"
-        title = f"{pl_module.hparams.name} ({conditioned}) after {step} generator steps"
+        title = f"{pl_module.description} after {step} generator steps"
         paths = write_pieces(rolls, names, self.output_dir / f"step_{step:06d}", fmt, self.wav, title)
         log.info("Samples at generator step %d: %s", step, paths["png"][0].parent)
         for logger in trainer.loggers:

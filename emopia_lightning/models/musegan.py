@@ -57,8 +57,13 @@ class MuseGAN(pl.LightningModule):
         lr_final_fraction: float = 0.1,
         generator_steps: int = 20_000,
         name: str = "musegan",
+        task: str = "quadrant",
     ):
         super().__init__()
+        if task != "quadrant":
+            raise ValueError(
+                f"the MuseGAN is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
+            )
         if generator.conditional != conditional or critic.conditional != conditional:
             raise ValueError(
                 f"conditional={conditional} but the nets are built with"
@@ -74,6 +79,12 @@ class MuseGAN(pl.LightningModule):
         self.run_config: dict | None = None
 
     # -- sampling -------------------------------------------------------------------------------
+
+    @property
+    def description(self) -> str:
+        """``musegan (label-conditioned)``: how pictures and logs name this model."""
+        kind = "label-conditioned" if self.hparams.conditional else "unconditioned"
+        return f"{self.hparams.name} ({kind})"
 
     @property
     def latent_dim(self) -> int:
@@ -105,13 +116,15 @@ class MuseGAN(pl.LightningModule):
     def _critic_step(
         self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, optimizer
     ) -> dict[str, torch.Tensor]:
-        scores = self.critic(torch.cat([real, fake]), None if labels is None else torch.cat([labels, labels]))
-        real_score, fake_score = scores[: len(real)].mean(), scores[len(real) :].mean()
-        penalty = gradient_penalty(self.critic, real, fake, labels)
-        loss = fake_score - real_score + self.hparams.gp_weight * penalty
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        optimizer.step()
+        with self.toggled_optimizer(optimizer):
+            both = None if labels is None else torch.cat([labels, labels])
+            scores = self.critic(torch.cat([real, fake]), both)
+            real_score, fake_score = scores[: len(real)].mean(), scores[len(real) :].mean()
+            penalty = gradient_penalty(self.critic, real, fake, labels)
+            loss = fake_score - real_score + self.hparams.gp_weight * penalty
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            optimizer.step()
         return {
             "loss_d": loss.detach(),
             "wasserstein": (real_score - fake_score).detach(),
@@ -120,35 +133,36 @@ class MuseGAN(pl.LightningModule):
 
     def _generator_step(self, labels: torch.Tensor | None, optimizer) -> torch.Tensor:
         n = self.hparams.batch_size
-        self.toggle_optimizer(optimizer)  # the critic's weights need no gradients here
-        try:
+        with self.toggled_optimizer(optimizer):  # the critic's weights need no gradients here
             fake = self.generator(self.sample_latents(n), labels)
             loss = -self.critic(fake, labels).mean()
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             optimizer.step()
-        finally:
-            self.untoggle_optimizer(optimizer)
         return loss.detach()
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, float]:
         segments, targets = batch  # (n_critic * B, bars, steps, pitches), (n_critic * B,)
         optimizer_g, optimizer_d = self.optimizers()
-        size = self.hparams.batch_size
-        usable = len(segments) - len(segments) % size
-        segments, labels = segments[:usable], self._labels(targets[:usable])
-        # The generator does not change during the critic steps: make all their fakes at once.
+        size, n_critic = self.hparams.batch_size, self.hparams.n_critic
+        if len(segments) != n_critic * size:
+            # Generator steps are counted from Lightning's optimiser steps: every batch must hold
+            # exactly n_critic critic batches (data.batch_size = n_critic * batch_size, drop_last).
+            raise ValueError(
+                f"a training batch holds {len(segments)} segments; the GAN needs n_critic * batch_size ="
+                f" {n_critic * size} (set data.batch_size to that and data.drop_last_train=true)"
+            )
+        labels = self._labels(targets)
+        # The generator does not change during the critic steps: make all their fakes at once
+        # (its batch norm then sees n_critic * B samples, the generator step B: both are batch
+        # statistics of the same distribution).
         with torch.no_grad():
-            fakes = self.generator(self.sample_latents(usable), labels)
+            fakes = self.generator(self.sample_latents(len(segments)), labels)
         critic_logs = []
-        for start in range(0, usable, size):
+        for start in range(0, len(segments), size):
             part = slice(start, start + size)
             critic_labels = None if labels is None else labels[part]
             critic_logs.append(self._critic_step(segments[part], fakes[part], critic_labels, optimizer_d))
-        if not critic_logs:
-            raise ValueError(
-                f"a training batch of {len(segments)} segments is smaller than batch_size={size}"
-            )
         # The generator's labels follow the data's class shares: those of the last critic batch.
         loss_g = self._generator_step(self._labels(targets[-size:]), optimizer_g)
         for scheduler in self.lr_schedulers() or []:

@@ -46,5 +46,6 @@ def write_midi(roll: np.ndarray, path: str | Path, lowest_pitch: int, steps_per_
     """Write a (steps, pitches) roll as a MIDI file; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    roll_to_score(roll, lowest_pitch, steps_per_beat, **options).dump_midi(str(path))
+    # write_bytes: a folder that cannot be written raises OSError (symusic's writer a RuntimeError)
+    path.write_bytes(roll_to_score(roll, lowest_pitch, steps_per_beat, **options).dumps_midi())
     return path

@@ -13,7 +13,9 @@ log = logging.getLogger(__name__)
 
 # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates, once per fit: noise to users.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-# The segment DataModule offers validation data a GAN does not use.
+# The segment DataModule offers validation data a GAN does not use; the GAN's checkpoints hold the
+# state after its last optimiser step, which is what resuming needs.
+warnings.filterwarnings("ignore", message=r".*manual optimization and every_n_train_steps.*")
 warnings.filterwarnings("ignore", message=r".*passed in a `val_dataloader` but have no `validation_step`.*")
 
 
