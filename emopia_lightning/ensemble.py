@@ -75,7 +75,10 @@ def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, ev
 def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
     """Validation-chosen fusion of one run; accuracies of the deep, classical and fused models."""
     record = json.loads((run_dir / "metrics.json").read_text())
-    model, config = load_model(record["tested_checkpoint"], EmotionClassifier, "emotion classifier")
+    checkpoint = record.get("tested_checkpoint") or record.get("best_checkpoint")  # the latter: older runs
+    if not checkpoint:
+        raise CheckpointError(f"{run_dir}: its metrics.json names no checkpoint chosen on validation")
+    model, config = load_model(checkpoint, EmotionClassifier, "emotion classifier")
     datamodule = instantiate(OmegaConf.create(config["data"]), progress=False)
     datamodule.setup("test")
     names = {
