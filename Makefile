@@ -54,6 +54,12 @@ cnn-results: install ## ShortChunkCNN_Res on the official split, 3 seeds, then t
 	$(BIN)/python -m emopia_lightning.train -m experiment=short_chunk_cnn_official seed=0,1,2 hydra.sweep.dir=outputs/cnn_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/cnn_official --group task --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/cnn_official.md
 
+table2: install ## the report's Table 2 (LSTM and ShortChunkCNN_Res, random split, train + test accuracy), 3 seeds each
+	$(BIN)/python -m emopia_lightning.train -m experiment=table2_lstm seed=0,1,2 hydra.sweep.dir=outputs/table2_lstm callbacks.progress_bar.refresh_rate=0
+	$(BIN)/python -m emopia_lightning.train -m experiment=table2_short_chunk_cnn seed=0,1,2 hydra.sweep.dir=outputs/table2_short_chunk_cnn callbacks.progress_bar.refresh_rate=0
+	$(BIN)/python -m emopia_lightning.summarize outputs/table2_lstm --group experiment --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/table2_lstm.md
+	$(BIN)/python -m emopia_lightning.summarize outputs/table2_short_chunk_cnn --group experiment --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/table2_short_chunk_cnn.md
+
 table1: install ## the report's Table 1 (4 classical models x random CV, song-grouped CV, official test), then with expert features
 	$(BIN)/python -m emopia_lightning.classical --config-name table1
 	$(BIN)/python -m emopia_lightning.classical --config-name table1 features=expert 'out_dir=$${paths.root_dir}/experiments/table1_expert'
@@ -61,4 +67,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run classify audio-tools musegan-report test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run classify audio-tools musegan-report table2 test test-slow bench lstm-results cnn-results table1 clean
