@@ -60,6 +60,10 @@ table2: install ## the report's Table 2 (LSTM and ShortChunkCNN_Res, random spli
 	$(BIN)/python -m emopia_lightning.summarize outputs/table2_lstm --group experiment --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/table2_lstm.md
 	$(BIN)/python -m emopia_lightning.summarize outputs/table2_short_chunk_cnn --group experiment --metrics test/acc test/f1 val/acc train_eval/acc --out experiments/table2_short_chunk_cnn.md
 
+cnn-kfold: install ## ShortChunkCNN_Res, song-grouped 5-fold CV x seeds 0,1,2 (15 runs, ~2.5 h on 2 cores), then the summary
+	$(BIN)/python -m emopia_lightning.train -m experiment=short_chunk_cnn_official split=kfold split.n_folds=5 split.fold=0,1,2,3,4 seed=0,1,2 hydra.sweep.dir=outputs/cnn_kfold callbacks.progress_bar.refresh_rate=0
+	$(BIN)/python -m emopia_lightning.summarize outputs/cnn_kfold --group seed --metrics test/acc test/f1 val/acc --out experiments/cnn_kfold.md
+
 table1: install ## the report's Table 1 (4 classical models x random CV, song-grouped CV, official test), then with expert features
 	$(BIN)/python -m emopia_lightning.classical --config-name table1
 	$(BIN)/python -m emopia_lightning.classical --config-name table1 features=expert 'out_dir=$${paths.root_dir}/experiments/table1_expert'
@@ -67,4 +71,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run classify audio-tools musegan-report table2 test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run classify audio-tools musegan-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean
