@@ -131,7 +131,9 @@ def main(cfg: DictConfig) -> float | None:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except InstantiationException as error:  # a config the classes refuse, e.g. model=musegan task=arousal
-        reason = [line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")]
+        reason = [
+            line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")
+        ]
         print(f"error: {reason[-1].strip()}", file=sys.stderr)
         raise SystemExit(2) from None
     print(summary(metrics, cfg.paths.output_dir))

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytorch_lightning as pl  # noqa: E402
 
+from emopia_lightning.render.figures import save_figure  # noqa: E402
+
 CURVES = ("loss_d", "loss_g", "wasserstein", "gp")
 TITLES = {
     "loss_d": "critic loss",
@@ -42,12 +44,7 @@ def plot_loss_curves(history: dict[str, list[float]], path: str | Path, title: s
     for ax in axes[1]:
         ax.set_xlabel("generator step")
     figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 class GANLossCurves(pl.Callback):

@@ -11,6 +11,8 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from emopia_lightning.render.figures import save_figure  # noqa: E402
+
 
 def plot_confusion_matrix(
     matrix: np.ndarray, class_names: Sequence[str], title: str, path: str | Path
@@ -38,9 +40,4 @@ def plot_confusion_matrix(
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     axes.set_title(f"{title}\naccuracy {accuracy:.3f} ({matrix.sum()} clips)")
     figure.colorbar(image, ax=axes, fraction=0.046, label="share of true class")
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=120)

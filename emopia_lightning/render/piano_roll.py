@@ -11,6 +11,8 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from emopia_lightning.render.figures import save_figure  # noqa: E402
+
 
 def plot_piano_rolls(
     rolls: Sequence[np.ndarray],
@@ -41,9 +43,4 @@ def plot_piano_rolls(
     axes[-1, 0].set_xlabel("bar")
     if suptitle:
         figure.suptitle(suptitle)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -1,0 +1,20 @@
+"""Saving matplotlib figures as files (no display: servers have none)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def save_figure(figure, path: str | Path, dpi: int = 110) -> Path:
+    """Lay out, write as PNG (making the folder) and close ``figure``; returns the path."""
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    return path
