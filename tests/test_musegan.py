@@ -214,3 +214,29 @@ def test_the_gan_refuses_a_task_other_than_quadrant(tmp_path, cache_dir):
     cfg = compose_train(["model=musegan", "task=arousal"], tmp_path, cache_dir)
     with pytest.raises(InstantiationException, match="task must be quadrant"):
         instantiate(cfg.model)
+
+
+def test_the_label_ablation_sweep_runs_both_arms(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import emopia_root
+    from emopia_lightning import PROJECT_ROOT
+
+    tiny = [o for o in TINY_GAN if o != "model=musegan"]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "EMOPIA_ROOT": str(emopia_root()),
+        "EMOPIA_CACHE": str(tmp_path / "cache"),
+    }
+    command = [sys.executable, "-m", "emopia_lightning.train", "-m", "experiment=musegan_label_ablation",
+               *tiny, *NO_WAV, "model.generator_steps=2", "logger=none", "extras.print_config=false",
+               f"hydra.sweep.dir={tmp_path}/sweep"]  # fmt: skip
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for job, conditional in (("0", True), ("1", False)):
+        state = torch.load(tmp_path / "sweep" / job / "checkpoints" / "last.ckpt", weights_only=True)
+        assert state["hyper_parameters"]["conditional"] is conditional
+        assert (tmp_path / "sweep" / job / "samples" / "step_000002" / "piano_roll.png").exists()
