@@ -22,12 +22,13 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
-from sklearn.model_selection import StratifiedGroupKFold
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.classical.evaluation import inner_cv
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.models import build_pipeline
+from emopia_lightning.classical.run import rfecv_settings
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
@@ -58,14 +59,9 @@ def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, ev
     train = np.array([row[name] for name in train_names])
     targets = np.array([label.target(cfg.task) for label in corpus.labels])
     songs = np.array([label.song_id for label in corpus.labels])
-    model_cfg = cfg.model
-    rfecv = (
-        OmegaConf.to_container(model_cfg.rfecv, resolve=True)
-        if cfg.rfecv and model_cfg.get("rfecv")
-        else None
-    )
-    cv = StratifiedGroupKFold(n_splits=cfg.inner_folds, shuffle=True, random_state=cfg.seed)
-    pipeline = build_pipeline(instantiate(model_cfg.estimator), model_cfg.standardise, rfecv, None, cv)
+    rfecv = rfecv_settings(cfg, cfg.model)
+    cv = inner_cv(cfg.inner_folds, grouped=True, seed=cfg.seed)  # no song on both sides of RFECV's folds
+    pipeline = build_pipeline(instantiate(cfg.model.estimator), cfg.model.standardise, rfecv, None, cv)
     pipeline.fit(features[train], targets[train], **({"select__groups": songs[train]} if rfecv else {}))
     return {
         part: pipeline.predict_proba(features[[row[n] for n in names]]) for part, names in eval_names.items()

@@ -49,11 +49,8 @@ def generate(cfg: DictConfig) -> dict:
     rolls = generate_pieces(
         model, labels, cfg.segments, torch.Generator().manual_seed(cfg.seed), threshold=cfg.threshold
     )
-    counts: dict[int, int] = {}
-    names = []
-    for label in labels.tolist():
-        names.append(f"{QUADRANTS[label]}_{counts.get(label, 0):02d}")
-        counts[label] = counts.get(label, 0) + 1
+    # labels hold each emotion n times in a row: Q3_00, Q3_01, ...
+    names = [f"{QUADRANTS[label]}_{i % cfg.n:02d}" for i, label in enumerate(labels.tolist())]
     fmt = RollFormat.from_data_config(config["data"])
     title = f"generated for {cfg.emotion} (seed {cfg.seed}), {cfg.ckpt}"
     written = write_pieces(rolls, names, cfg.out, fmt, cfg.wav, title)

@@ -64,7 +64,8 @@ def outer_folds(
     raise ValueError(f"unknown evaluation {scheme!r}; choose random, grouped or official")
 
 
-def _inner_cv(folds: int, grouped: bool, seed: int):
+def inner_cv(folds: int, grouped: bool, seed: int):
+    """The CV splitter for RFECV and grid search inside a training fold."""
     if grouped:
         return StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -96,7 +97,7 @@ def evaluate(
     result.confusion = np.zeros((len(class_names), len(class_names)), dtype=np.int64)
     start = time.perf_counter()
     for train, test in folds:
-        cv = _inner_cv(inner_folds, grouped, seed)
+        cv = inner_cv(inner_folds, grouped, seed)
         model = build_pipeline(estimator, standardise, rfecv, grid, cv)
         fit_params = {}
         if grouped:  # route the song ids to whichever step runs a grouped inner CV

@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from emopia_lightning.classical.evaluation import evaluate, outer_folds
+from emopia_lightning.classical.evaluation import evaluate, inner_cv, outer_folds
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.models import build_pipeline, fitted_pipeline
 from emopia_lightning.classical.report import plot_decision_tree, write_tables
@@ -70,7 +70,7 @@ def run_classical(cfg: DictConfig) -> list[dict]:
                     folds[scheme],
                     names,
                     standardise=model.standardise,
-                    rfecv=_rfecv(cfg, model),
+                    rfecv=rfecv_settings(cfg, model),
                     grid=OmegaConf.to_container(model.grid) if cfg.grid_search else None,
                     inner_folds=cfg.inner_folds,
                     seed=cfg.seed,
@@ -90,7 +90,7 @@ def run_classical(cfg: DictConfig) -> list[dict]:
     return summaries
 
 
-def _rfecv(cfg: DictConfig, model: DictConfig) -> dict | None:
+def rfecv_settings(cfg: DictConfig, model: DictConfig) -> dict | None:
     """The model's RFECV settings, or None where RFECV is off globally or for this model."""
     if not (cfg.rfecv and model.get("rfecv")):
         return None
@@ -99,10 +99,8 @@ def _rfecv(cfg: DictConfig, model: DictConfig) -> dict | None:
 
 def _draw_tree(cfg, model, features, targets, songs, spec, names, out_dir: Path) -> None:
     """The decision tree fitted on every clip (RFECV on song-grouped inner folds), as a picture."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    cv = StratifiedGroupKFold(n_splits=cfg.inner_folds, shuffle=True, random_state=cfg.seed)
-    rfecv = _rfecv(cfg, model)
+    cv = inner_cv(cfg.inner_folds, grouped=True, seed=cfg.seed)
+    rfecv = rfecv_settings(cfg, model)
     pipeline = build_pipeline(instantiate(model.estimator), model.standardise, rfecv, None, cv)
     pipeline.fit(features, targets, **({"select__groups": songs} if rfecv else {}))
     pipeline = fitted_pipeline(pipeline)

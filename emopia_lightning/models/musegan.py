@@ -46,7 +46,6 @@ class MuseGAN(pl.LightningModule):
         generator: MuseGANGenerator,
         critic: MuseGANCritic,
         conditional: bool = True,
-        n_classes: int = 4,
         n_critic: int = 5,
         batch_size: int = 16,
         gp_weight: float = 10.0,
@@ -91,7 +90,12 @@ class MuseGAN(pl.LightningModule):
         return self.generator.latent_dim
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(n, 2, latent_dim) standard normal: a shared (style) and a temporal latent per sample."""
+        """(n, 2, latent_dim) standard normal: a shared (style) and a temporal latent per sample.
+
+        A seeded ``generator`` (CPU) fixes them whatever the device; without one they are drawn on
+        the model's device (no host-to-device copy every training step)."""
+        if generator is None:
+            return torch.randn(n, 2, self.latent_dim, device=self.device)
         return torch.randn(n, 2, self.latent_dim, generator=generator).to(self.device)
 
     def _labels(self, labels: torch.Tensor | None) -> torch.Tensor | None:
@@ -164,7 +168,7 @@ class MuseGAN(pl.LightningModule):
             critic_labels = None if labels is None else labels[part]
             critic_logs.append(self._critic_step(segments[part], fakes[part], critic_labels, optimizer_d))
         # The generator's labels follow the data's class shares: those of the last critic batch.
-        loss_g = self._generator_step(self._labels(targets[-size:]), optimizer_g)
+        loss_g = self._generator_step(None if labels is None else labels[-size:], optimizer_g)
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
         logs = {key: torch.stack([log[key] for log in critic_logs]).mean() for key in critic_logs[0]}
