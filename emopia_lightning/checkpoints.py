@@ -8,6 +8,7 @@ defined in this project or in ``torch.optim``.
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 
 import torch
@@ -73,3 +74,19 @@ def load_model(path: str | Path, expected: type, kind: str):
         raise CheckpointError(f"{path}: cannot rebuild the model ({first_line})") from None
     model.run_config = config
     return model.eval(), config
+
+
+def chosen_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file as given, or for a training run's folder the checkpoint it chose on
+    validation (``metrics.json``'s ``tested_checkpoint``)."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    record_path = path / "metrics.json"
+    if not record_path.is_file():
+        raise CheckpointError(f"{path}: no metrics.json; is this a finished training run's folder?")
+    record = json.loads(record_path.read_text())
+    checkpoint = record.get("tested_checkpoint") or record.get("best_checkpoint")  # the latter: older runs
+    if not checkpoint:
+        raise CheckpointError(f"{path}: its metrics.json names no checkpoint chosen on validation")
+    return Path(checkpoint)

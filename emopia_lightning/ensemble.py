@@ -24,7 +24,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
 from emopia_lightning.classical.evaluation import inner_cv
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.models import build_pipeline
@@ -70,11 +70,7 @@ def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, ev
 
 def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
     """Validation-chosen fusion of one run; accuracies of the deep, classical and fused models."""
-    record = json.loads((run_dir / "metrics.json").read_text())
-    checkpoint = record.get("tested_checkpoint") or record.get("best_checkpoint")  # the latter: older runs
-    if not checkpoint:
-        raise CheckpointError(f"{run_dir}: its metrics.json names no checkpoint chosen on validation")
-    model, config = load_model(checkpoint, EmotionClassifier, "emotion classifier")
+    model, config = load_model(chosen_checkpoint(run_dir), EmotionClassifier, "emotion classifier")
     datamodule = instantiate(OmegaConf.create(config["data"]), progress=False)
     datamodule.setup("test")
     names = {

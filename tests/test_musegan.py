@@ -104,8 +104,16 @@ def _changed(before: dict, module: nn.Module) -> set[str]:
     return {name for name, p in module.named_parameters() if not torch.equal(before[name], p.detach())}
 
 
-def test_one_step_updates_the_critic_on_its_steps_and_the_generator_on_its_own(tmp_path, cache_dir):
-    cfg = compose_train([*TINY_GAN, "model.generator_steps=1", "callbacks=none"], tmp_path, cache_dir)
+AC_GAN = ["model.aux_weight=1.0", "model.critic.aux_classes=4"]
+
+
+@pytest.mark.parametrize("conditioning", [[], AC_GAN], ids=["projection", "projection+ac_gan"])
+def test_one_step_updates_the_critic_on_its_steps_and_the_generator_on_its_own(
+    tmp_path, cache_dir, conditioning
+):
+    cfg = compose_train(
+        [*TINY_GAN, *conditioning, "model.generator_steps=1", "callbacks=none"], tmp_path, cache_dir
+    )
     model: MuseGAN = instantiate(cfg.model)
     record = []
 
@@ -194,6 +202,13 @@ def test_model_musegan_label_aug_trains_with_fast_dev_run(tmp_path, cache_dir, l
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["train/loss_g"]))
     assert (tmp_path / "samples" / "step_000001" / "piano_roll.png").exists()
+
+
+def test_the_auxiliary_classifier_needs_labels_and_its_head(tmp_path, cache_dir):
+    for overrides in (["label_aug=false", *AC_GAN], ["model.aux_weight=1.0"]):
+        cfg = compose_train([*TINY_GAN, *overrides], tmp_path, cache_dir)
+        with pytest.raises(InstantiationException, match="aux_weight > 0 needs label_aug=true and a critic"):
+            instantiate(cfg.model)
 
 
 def test_an_unconditioned_critic_ignores_labels():

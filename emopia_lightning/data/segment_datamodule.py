@@ -47,17 +47,28 @@ def cut_corpus(corpus: ClipCorpus, steps_per_bar: int, bars_per_segment: int, ho
 
 
 class SegmentDataset(Dataset):
-    """Items ``(segment, target)``: (bars, steps, pitches) float32 of 0/1, and the class index."""
+    """Items ``(segment, target)``: (bars, steps, pitches) float32 of 0/1, and the class index.
 
-    def __init__(self, segments: Segments, targets: np.ndarray):
+    With ``sequences=True`` items are ``(roll, length, target)`` with the bars laid end to end,
+    roll (bars * steps, pitches): the batch format of the clip classifiers, so that any of them
+    can be trained on segments (the judge of generated music).
+    """
+
+    def __init__(self, segments: Segments, targets: np.ndarray, sequences: bool = False):
         self.segments = segments
         self.targets = np.asarray(targets, dtype=np.int64)
+        self.sequences = sequences
 
     def __len__(self) -> int:
         return len(self.segments)
 
-    def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
-        return torch.from_numpy(self.segments.rolls[item].astype(np.float32)), int(self.targets[item])
+    def __getitem__(self, item: int) -> tuple:
+        segment = torch.from_numpy(self.segments.rolls[item].astype(np.float32))
+        target = int(self.targets[item])
+        if self.sequences:
+            roll = segment.reshape(-1, segment.shape[-1])
+            return roll, len(roll), target
+        return segment, target
 
 
 class EmopiaSegmentDataModule(pl.LightningDataModule):
@@ -66,6 +77,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
 
     EMOPIA's clips are transcribed at 120 bpm in 4/4, so a 4-bar segment is 8 s. ``batch_size``
     is what one training step reads (the GAN asks for ``n_critic`` critic batches at once).
+    ``sequences=True`` yields classifier batches (rolls, lengths, targets); see ``SegmentDataset``.
     """
 
     def __init__(
@@ -82,6 +94,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         n_pitches: int = 84,
         batch_size: int = 16,
         drop_last_train: bool = True,
+        sequences: bool = False,
         num_workers: int = 0,
         progress: bool = True,
     ):
@@ -122,7 +135,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         for part, clip_positions in parts.items():
             chosen = np.isin(segments.clips, clip_positions)
             subset = Segments(segments.rolls[chosen], segments.clips[chosen])
-            self.datasets[part] = SegmentDataset(subset, clip_targets[subset.clips])
+            self.datasets[part] = SegmentDataset(subset, clip_targets[subset.clips], h.sequences)
         log.info(
             "EMOPIA segments %s from %d clips: %s",
             self.segment_shape,
@@ -144,6 +157,10 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True, drop_last=self.hparams.drop_last_train)
+
+    def train_eval_dataloader(self) -> DataLoader:
+        """The training segments in order (nothing here is augmented): ``evaluate_train=true``."""
+        return self._loader("train", shuffle=False)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)

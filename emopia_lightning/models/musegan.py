@@ -39,6 +39,10 @@ class MuseGAN(pl.LightningModule):
     ``lr_final_fraction`` of their start over ``generator_steps``, stepped by hand once per generator
     step. Lightning counts every optimiser step, so ``trainer.max_steps`` must be
     ``generator_steps * (n_critic + 1)`` (the configs derive it).
+
+    ``aux_weight > 0`` (needs a critic with ``aux_classes``) strengthens the conditioning AC-GAN
+    style: the critic's auxiliary head learns the quadrant of real segments, and the generator is
+    also trained to make that head recognise the quadrant it was asked for.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class MuseGAN(pl.LightningModule):
         lr_decay: str | None = "linear",
         lr_final_fraction: float = 0.1,
         generator_steps: int = 20_000,
+        aux_weight: float = 0.0,
         name: str = "musegan",
         task: str = "quadrant",
     ):
@@ -67,6 +72,10 @@ class MuseGAN(pl.LightningModule):
             raise ValueError(
                 f"conditional={conditional} but the nets are built with"
                 f" generator n_classes>0={generator.conditional}, critic n_classes>0={critic.conditional}"
+            )
+        if aux_weight > 0 and (not conditional or critic.classify is None):
+            raise ValueError(
+                "aux_weight > 0 needs label_aug=true and a critic with an auxiliary head (critic.aux_classes=4)"
             )
         if lr_decay not in (None, "none", "linear"):
             raise ValueError(f"lr_decay must be 'linear' or none, got {lr_decay!r}")
@@ -122,10 +131,18 @@ class MuseGAN(pl.LightningModule):
     ) -> dict[str, torch.Tensor]:
         with self.toggled_optimizer(optimizer):
             both = None if labels is None else torch.cat([labels, labels])
-            scores = self.critic(torch.cat([real, fake]), both)
+            scores, logits = self.critic.score_and_logits(torch.cat([real, fake]), both)
             real_score, fake_score = scores[: len(real)].mean(), scores[len(real) :].mean()
             penalty = gradient_penalty(self.critic, real, fake, labels)
             loss = fake_score - real_score + self.hparams.gp_weight * penalty
+            logs = {}
+            if self.hparams.aux_weight > 0:  # the auxiliary head learns from real segments only
+                aux = nn.functional.cross_entropy(logits[: len(real)], labels)
+                loss = loss + self.hparams.aux_weight * aux
+                logs = {
+                    "aux_d": aux.detach(),
+                    "aux_acc_real": (logits[: len(real)].argmax(1) == labels).float().mean(),
+                }
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             optimizer.step()
@@ -133,17 +150,23 @@ class MuseGAN(pl.LightningModule):
             "loss_d": loss.detach(),
             "wasserstein": (real_score - fake_score).detach(),
             "gp": penalty.detach(),
+            **logs,
         }
 
     def _generator_step(self, labels: torch.Tensor | None, optimizer) -> torch.Tensor:
         n = self.hparams.batch_size
         with self.toggled_optimizer(optimizer):  # the critic's weights need no gradients here
             fake = self.generator(self.sample_latents(n), labels)
-            loss = -self.critic(fake, labels).mean()
+            scores, logits = self.critic.score_and_logits(fake, labels)
+            loss = -scores.mean()
+            aux = None
+            if self.hparams.aux_weight > 0:
+                aux = nn.functional.cross_entropy(logits, labels)
+                loss = loss + self.hparams.aux_weight * aux
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             optimizer.step()
-        return loss.detach()
+        return {"loss_g": loss.detach(), **({} if aux is None else {"aux_g": aux.detach()})}
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, float]:
         segments, targets = batch  # (n_critic * B, bars, steps, pitches), (n_critic * B,)
@@ -168,11 +191,11 @@ class MuseGAN(pl.LightningModule):
             critic_labels = None if labels is None else labels[part]
             critic_logs.append(self._critic_step(segments[part], fakes[part], critic_labels, optimizer_d))
         # The generator's labels follow the data's class shares: those of the last critic batch.
-        loss_g = self._generator_step(None if labels is None else labels[-size:], optimizer_g)
+        generator_logs = self._generator_step(None if labels is None else labels[-size:], optimizer_g)
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
         logs = {key: torch.stack([log[key] for log in critic_logs]).mean() for key in critic_logs[0]}
-        logs["loss_g"] = loss_g
+        logs.update(generator_logs)
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=True, batch_size=size)
         self.log_dict(
             {"train/lr_g": optimizer_g.param_groups[0]["lr"], "train/lr_d": optimizer_d.param_groups[0]["lr"]}

@@ -127,7 +127,11 @@ class MuseGANGenerator(nn.Module):
 
 class MuseGANCritic(nn.Module):
     """(B, bars, steps, pitches) + labels (B,) -> (B,) Wasserstein scores (no normalisation layers,
-    as WGAN-GP's gradient penalty asks)."""
+    as WGAN-GP's gradient penalty asks).
+
+    ``aux_classes > 0`` adds an auxiliary classifier head on the same features (AC-GAN, Odena et
+    al. 2017): ``score_and_logits`` returns its class logits beside the scores.
+    """
 
     def __init__(
         self,
@@ -137,6 +141,7 @@ class MuseGANCritic(nn.Module):
         n_pitches: int = 84,
         channels: tuple[int, int, int] = (16, 32, 64),
         hidden: int = 128,
+        aux_classes: int = 0,
     ):
         super().__init__()
         _check_shape(steps_per_bar, n_pitches)
@@ -150,12 +155,19 @@ class MuseGANCritic(nn.Module):
         self.dense = nn.Linear(n_bars * self.octaves * c2, hidden)
         self.score = nn.Linear(hidden, 1)
         self.label_embedding = _label_embedding(n_classes, hidden)
+        self.classify = nn.Linear(hidden, aux_classes) if aux_classes > 0 else None
 
     @property
     def conditional(self) -> bool:
         return self.label_embedding is not None
 
     def forward(self, segments: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.score_and_logits(segments, labels)[0]
+
+    def score_and_logits(
+        self, segments: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B,) scores and (B, aux_classes) auxiliary logits (None without the head)."""
         batch, bars, steps, pitches = segments.shape
         cells = segments.reshape(batch, bars * steps, self.octaves, 12)
         features = nn.functional.leaky_relu(self.from_pitches(cells), 0.2)  # (B, T, octaves, c0)
@@ -164,4 +176,4 @@ class MuseGANCritic(nn.Module):
         score = self.score(hidden).squeeze(1)
         if self.conditional:
             score = score + (self.label_embedding(labels) * hidden).sum(dim=1)  # projection
-        return score
+        return score, None if self.classify is None else self.classify(hidden)

@@ -1,0 +1,127 @@
+"""The Markdown report of ``python -m emopia_lightning.evaluate`` (from its results.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.evaluation.comparisons import mean_overlap
+from emopia_lightning.evaluation.music_metrics import METRICS
+
+
+def _number(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _emotion_rows(results: dict) -> list[str]:
+    rows = [
+        "| clips | n | accuracy | " + " | ".join(QUADRANTS) + " | arousal | valence |",
+        "|---|---|---|" + "---|" * len(QUADRANTS) + "---|---|",
+    ]
+    for name, scores in results["emotion"].items():
+        if name == "ablation":
+            name = f"ablation (label_aug={str(scores['label_aug']).lower()})"
+        recall = " | ".join(_number(scores["per_quadrant"][q]) for q in QUADRANTS)
+        rows.append(
+            f"| {name} | {scores['n']} | **{scores['accuracy']:.3f}** | {recall} | "
+            f"{scores['arousal_accuracy']:.3f} | {scores['valence_accuracy']:.3f} |"
+        )
+    for name, chance in results["chance"].items():
+        label = "chance: uniform guess" if name == "uniform" else "chance: always the held-out set's majority"
+        blanks = " | ".join("" for _ in QUADRANTS)
+        rows.append(
+            f"| {label} | | {chance['accuracy']:.3f} | {blanks} | "
+            f"{chance['arousal_accuracy']:.3f} | {chance['valence_accuracy']:.3f} |"
+        )
+    return rows
+
+
+def _metric_rows(results: dict) -> list[str]:
+    rows = [
+        "| metric | " + " | ".join(f"{q} real | {q} generated | {q} overlap" for q in QUADRANTS) + " |",
+        "|---|" + "---|---|---|" * len(QUADRANTS),
+    ]
+    for metric, cells in results["metrics"].items():
+        parts = []
+        for q in QUADRANTS:
+            real, generated = cells[q]["real"], cells[q]["generated"]
+            parts.append(
+                f"{_number(real['mean'], 2)} ± {_number(real['std'], 2)} | "
+                f"{_number(generated['mean'], 2)} ± {_number(generated['std'], 2)} | {_number(cells[q]['overlap'], 2)}"
+            )
+        rows.append(f"| {metric} | " + " | ".join(parts) + " |")
+    return rows
+
+
+def _claim_rows(results: dict) -> list[str]:
+    rows = [
+        "| music | metric | low arousal (Q3, Q4) | high arousal (Q1, Q2) | one-sided p | holds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for source, claims in results["arousal_claim"].items():
+        for metric, claim in claims.items():
+            p = "–" if claim["p_value"] is None else f"{claim['p_value']:.1e}"
+            rows.append(
+                f"| {source} | {metric} | {_number(claim['low_mean'], 2)} | {_number(claim['high_mean'], 2)} | "
+                f"{p} | {'yes' if claim['holds'] else 'no'} |"
+            )
+    return rows
+
+
+def write_report(results: dict, path: str | Path, command: str) -> Path:
+    """Write the report; figures are referenced by the file names in ``results['figures']``."""
+    figures = results["figures"]
+    real_name = next(name for name in results["emotion"] if name.startswith("real"))
+    lines = [
+        "# What the generator delivers: emotion control and musical metrics",
+        "",
+        f"Command: `{command}` ({results['seconds']:.0f} s). Generator `{results['checkpoint']}`; "
+        f"{results['n_per_quadrant']} segments asked for per quadrant (seed {results['seed']}, "
+        f"threshold {results['threshold']}). Judge: `{results['judge']}`, a classifier trained on real "
+        "segments only and chosen on validation songs.",
+        "",
+        "## Emotion control",
+        "",
+        f"The judge names the quadrant of each generated segment. Rows: accuracy against the quadrant asked for "
+        f"(generated) or the true one (real); per-quadrant recall; arousal and valence read off the quadrants. "
+        f"The {real_name} row is the judge's ceiling on real music it never saw.",
+        "",
+        *_emotion_rows(results),
+        "",
+        f"![confusion, generated]({figures['confusion_generated']}) ![confusion, real]({figures['confusion_real']})",
+    ]
+    if "confusion_ablation" in figures:
+        lines += ["", f"![confusion, ablation]({figures['confusion_ablation']})"]
+    lines += [
+        "",
+        "## Musical metrics, real against generated",
+        "",
+        f"Per quadrant: mean ± std over segments ({results['n_real_segments']} real), and the overlap "
+        "of the two histograms (20 bins over both samples; 1 = same distribution). Mean overlap over all "
+        f"cells: {mean_overlap(results['metrics']):.2f}.",
+        "",
+        *_metric_rows(results),
+        "",
+        f"![metric distributions]({figures['metric_distributions']})",
+        "",
+        "Definitions:",
+        "",
+        *[f"- `{name}`: {meaning}" for name, meaning in METRICS.items()],
+        "",
+        "## Lower arousal: fewer notes and a lower register?",
+        "",
+        "The course report's claim, per segment (segments of one song are not independent, so real "
+        "music's p-values flatter):",
+        "",
+        *_claim_rows(results),
+        "",
+        "## Piano rolls",
+        "",
+        f"![generated]({figures['piano_rolls_generated']})",
+        "",
+        f"![real held-out]({figures['piano_rolls_real']})",
+        "",
+    ]
+    path = Path(path)
+    path.write_text("\n".join(lines))
+    return path

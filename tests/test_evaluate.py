@@ -1,0 +1,140 @@
+"""The evaluate command: a judge trained on real segments scores generated ones; report on disk."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+from test_musegan import NO_WAV, TINY_GAN
+
+from conftest import compose_train, emopia_root
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.data.notes import read_notes
+from emopia_lightning.data.pianoroll import BeatRollSpec
+from emopia_lightning.evaluate import evaluate, generated_segments
+from emopia_lightning.evaluation.judge import load_judge
+from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.train import train
+
+SEGMENT_SHAPE = {
+    "steps_per_beat": 4,
+    "beats_per_bar": 4,
+    "bars_per_segment": 4,
+    "lowest_pitch": 22,
+    "n_pitches": 84,
+}
+TINY_JUDGE = [
+    "experiment=segment_judge",
+    "model.net.channels=[4,4,4,4,4,4]",
+    "model.net.dense=8",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=2",
+    "test=false",
+    "callbacks.confusion_matrix=null",
+]
+
+
+@pytest.fixture(scope="module")
+def judge_run(tmp_path_factory, cache_dir):
+    folder = tmp_path_factory.mktemp("judge")
+    train(compose_train(TINY_JUDGE, folder, cache_dir))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def generators(tmp_path_factory, cache_dir):
+    """Tiny label-conditioned and unconditioned generators (3 generator steps each)."""
+    paths = {}
+    for label_aug in ("true", "false"):
+        folder = tmp_path_factory.mktemp(f"gan_{label_aug}")
+        train(
+            compose_train(
+                [*TINY_GAN, *NO_WAV, "model.generator_steps=3", f"label_aug={label_aug}"], folder, cache_dir
+            )
+        )
+        paths[label_aug] = folder / "checkpoints" / "last.ckpt"
+    return paths
+
+
+def _config(tmp_path, **values):
+    base = {
+        "n": 3, "seed": 0, "threshold": 0.5, "real_part": "test", "qualified_steps": 2, "examples": 1,
+        "write_clips": True, "ablation_ckpt": None, "out": str(tmp_path / "report"), "clips_dir": str(tmp_path / "clips"),
+    }  # fmt: skip
+    return OmegaConf.create({**base, **values})
+
+
+def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_path, judge_run, generators):
+    cfg = _config(
+        tmp_path, ckpt=str(generators["true"]), ablation_ckpt=str(generators["false"]), judge=str(judge_run)
+    )
+    results = evaluate(cfg)
+    emotion = results["emotion"]
+    assert emotion["generated"]["n"] == 12 and emotion["ablation"]["n"] == 12
+    assert emotion["ablation"]["label_aug"] is False
+    judge = load_judge(judge_run, SEGMENT_SHAPE)
+    held_out = judge.real_segments().datasets["test"]
+    assert emotion["real held-out (test)"]["n"] == len(held_out)
+    assert (
+        np.sum(emotion["real held-out (test)"]["confusion"], axis=1).tolist()
+        == np.bincount(held_out.targets, minlength=4).tolist()
+    )
+    # The real distributions are measured on every segment of the judge's split.
+    assert results["n_real_segments"] == sum(len(d) for d in judge.real_segments().datasets.values())
+    assert results["metrics"]["note_density"]["Q1"]["generated"]["n"] == 3
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| generated | 12 |" in report and "ablation (label_aug=false)" in report
+    for name in results["figures"].values():
+        assert (tmp_path / "report" / name).stat().st_size > 1000, name
+    assert json.loads((tmp_path / "report" / "results.json").read_text())["n_per_quadrant"] == 3
+    # Every generated segment is on disk as MIDI, under the quadrant it was asked for.
+    spec = BeatRollSpec()
+    clips = sorted((tmp_path / "clips").rglob("*.mid"))
+    assert [c.parent.name for c in clips] == ["Q1"] * 3 + ["Q2"] * 3 + ["Q3"] * 3 + ["Q4"] * 3
+    generator, _ = load_model(generators["true"], MuseGAN, "generator")
+    rolls, quadrants = generated_segments(generator, 3, 0, 0.5)
+    first_q2 = rolls[quadrants == 1][0]
+    again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).astype(bool)
+    assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
+
+
+def test_the_same_seed_generates_the_same_segments(generators):
+    generator, _ = load_model(generators["true"], MuseGAN, "generator")
+    first, quadrants = generated_segments(generator, 2, 7, 0.5)
+    again, _ = generated_segments(generator, 2, 7, 0.5)
+    assert first.shape == (8, 64, 84) and quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.array_equal(first, again)
+
+
+def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):
+    with pytest.raises(CheckpointError, match="bars_per_segment"):
+        load_judge(judge_run, {**SEGMENT_SHAPE, "bars_per_segment": 2})
+    # A generator checkpoint given as the judge.
+    with pytest.raises(CheckpointError, match="not a segment judge"):
+        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge=str(generators["true"])))
+    # A run folder that never finished.
+    with pytest.raises(CheckpointError, match="no metrics.json"):
+        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge=str(tmp_path)))
+
+
+@pytest.mark.parametrize("values, message", [({"n": 0}, "n must be"), ({"real_part": "all"}, "real_part")])
+def test_bad_options_are_refused_before_any_work(tmp_path, generators, values, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge="unused", **values))
+
+
+def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
+    result = subprocess.run(
+        [sys.executable, "-m", "emopia_lightning.evaluate", f"hydra.run.dir={tmp_path}"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt"
+    ]
