@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from emopia_lightning.data.labels import num_classes
@@ -12,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # conf/), `${num_classes:${task}}` sizes a classifier head from the task name; the GAN's configs
 # derive sizes with `${multiply:a,b}`, Lightning's step budget with `${optimizer_steps:g,n_critic}`
 # (each generator step is n_critic + 1 optimiser steps) and `${conditional_classes:flag,n}` (0
-# classes builds unconditional nets).
+# classes builds unconditional nets). `${sweep_group:}` names a multirun's W&B group.
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 OmegaConf.register_new_resolver("num_classes", num_classes, replace=True)
 OmegaConf.register_new_resolver("multiply", lambda a, b: int(a) * int(b), replace=True)
@@ -24,5 +26,16 @@ OmegaConf.register_new_resolver(
 OmegaConf.register_new_resolver(
     "conditional_classes", lambda conditional, n: int(n) if conditional else 0, replace=True
 )
+
+
+def sweep_group() -> str | None:
+    """In a Hydra multirun, the sweep folder's name, which all its jobs share; None otherwise."""
+    if not HydraConfig.initialized():
+        return None
+    hydra_cfg = HydraConfig.get()
+    return Path(hydra_cfg.sweep.dir).name if hydra_cfg.mode == RunMode.MULTIRUN else None
+
+
+OmegaConf.register_new_resolver("sweep_group", sweep_group, replace=True)
 
 __version__ = "0.1.0"

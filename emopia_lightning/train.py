@@ -14,7 +14,9 @@ import hydra
 import pytorch_lightning as pl
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
+from pytorch_lightning.utilities import rank_zero_only
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.data.source import DataNotFoundError, locate_emopia
@@ -112,7 +114,27 @@ def train(cfg: DictConfig) -> dict[str, float]:
         last = getattr(trainer.checkpoint_callback, "last_model_path", None) or None
         record = {"metrics": metrics, "tested_checkpoint": checkpoint, "last_checkpoint": last}
         (output_dir / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+    optimized = cfg.get("optimized_metric")
+    if optimized and optimized not in metrics:
+        # A sweep must not optimise None: say which names exist (after the run's outputs are saved).
+        raise MonitorError(
+            f"optimized_metric={optimized!r} was not logged by this run; it logged {', '.join(sorted(metrics))}"
+        )
     return metrics
+
+
+class MonitorError(ValueError):
+    """A metric name in the config that the run does not log."""
+
+
+def _monitor_error(error: Exception) -> str | None:
+    """The one-line reason when ``error`` is Lightning refusing an unknown monitored metric."""
+    text = str(error).strip()
+    if isinstance(error, MisconfigurationException) and "could not find the monitored key" in text:
+        return text.split(" HINT:")[0]
+    if isinstance(error, RuntimeError) and text.startswith("Early stopping conditioned on metric"):
+        return text.split(" Pass in or modify")[0].rstrip(".") + "; logged: " + text.split("any of the following: ")[-1]
+    return None
 
 
 def summary(metrics: dict[str, float], output_dir: str) -> str:
@@ -130,13 +152,23 @@ def main(cfg: DictConfig) -> float | None:
     except DataNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except MonitorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (MisconfigurationException, RuntimeError) as error:
+        reason = _monitor_error(error)
+        if reason is None:
+            raise
+        print(f"error: {reason}", file=sys.stderr)
+        raise SystemExit(2) from None
     except InstantiationException as error:  # a config the classes refuse, e.g. model=musegan task=arousal
         reason = [
             line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")
         ]
         print(f"error: {reason[-1].strip()}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(summary(metrics, cfg.paths.output_dir))
+    if rank_zero_only.rank == 0:  # DDP runs one process per device; rank 0 speaks for them
+        print(summary(metrics, cfg.paths.output_dir))
     monitored = cfg.get("optimized_metric")
     return metrics.get(monitored) if monitored else None
 

@@ -69,7 +69,10 @@ class EmotionClassifier(pl.LightningModule):
         predictions = logits.argmax(dim=-1)
         self.metrics[f"{stage}_"].update(predictions, targets)
         self.confusion_metrics[f"{stage}_"].update(predictions, targets)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(targets))
+        self.log(
+            f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(targets),
+            sync_dist=stage != "train",  # under DDP: the mean over every process's share of val/test
+        )  # fmt: skip
         self.log_dict(self.metrics[f"{stage}_"], on_step=False, on_epoch=True, prog_bar=stage != "train")
         return loss
 

@@ -7,6 +7,7 @@ import warnings
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def apply_extras(extras: DictConfig | None, cfg: DictConfig) -> None:
         torch.set_num_threads(int(extras.torch_threads))
     if extras.get("ignore_warnings"):
         warnings.filterwarnings("ignore")
-    if extras.get("print_config"):
+    if extras.get("print_config") and rank_zero_only.rank == 0:  # once, not once per DDP process
         log.info("Config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
 
 

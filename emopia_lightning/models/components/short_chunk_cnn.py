@@ -78,7 +78,8 @@ class ShortChunkCNNRes(nn.Module):
         # Only real chunks go through the net: padding would shift BatchNorm's batch statistics.
         images = chunks[real.reshape(-1)].transpose(1, 2).unsqueeze(1)  # (R, 1, P, C): pitch x time
         features = self.blocks(images).amax(dim=(2, 3))  # (R, channels[-1])
-        logits = rolls.new_zeros(batch * n_chunks, self.head[-1].out_features)  # (B*n, classes)
-        logits[real.reshape(-1)] = self.head(features)
+        chunk_logits = self.head(features)  # (R, classes); bf16 under autocast, like features
+        logits = chunk_logits.new_zeros(batch * n_chunks, chunk_logits.shape[-1])  # (B*n, classes)
+        logits[real.reshape(-1)] = chunk_logits
         weights = real.float() / real.sum(dim=1, keepdim=True)  # (B, n) mean over real chunks
         return (logits.reshape(batch, n_chunks, -1) * weights.unsqueeze(-1)).sum(dim=1)  # (B, classes)
