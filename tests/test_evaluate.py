@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+import torch
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from test_musegan import NO_WAV, TINY_GAN
 
@@ -138,3 +140,24 @@ def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt"
     ]
+
+
+def test_judge_segments_are_classifier_batches_transposed_only_for_training(tmp_path, cache_dir):
+    cfg = compose_train(["experiment=segment_judge", "data.batch_size=8"], tmp_path, cache_dir)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    rolls, lengths, targets = next(iter(datamodule.val_dataloader()))
+    assert rolls.shape == (8, 64, 84) and lengths.tolist() == [64] * 8 and targets.shape == (8,)
+    train = datamodule.datasets["train"]
+    segment = torch.from_numpy(train.segments.rolls[0].reshape(64, 84).astype("float32"))
+    torch.manual_seed(0)
+    views = [train[0][0] for _ in range(20)]
+    shifts = {
+        next(s for s in range(-3, 4) if torch.equal(torch.roll(segment, s, 1)[:, 3:-3], v[:, 3:-3]))
+        for v in views
+    }
+    assert len(shifts) > 1 and shifts <= set(range(-3, 4))  # random transpositions within +-3
+    assert all(v.sum() <= segment.sum() for v in views)  # notes pushed off the roll drop; none appear
+    plain, _, _ = next(iter(datamodule.train_eval_dataloader()))
+    assert torch.equal(plain[0], segment)  # train accuracy reads the segments as they are
+    assert torch.equal(datamodule.test_dataloader().dataset[0][0], datamodule.datasets["test"][0][0])

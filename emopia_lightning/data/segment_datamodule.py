@@ -17,6 +17,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
+from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.labels import class_names
 from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
@@ -51,13 +52,17 @@ class SegmentDataset(Dataset):
 
     With ``sequences=True`` items are ``(roll, length, target)`` with the bars laid end to end,
     roll (bars * steps, pitches): the batch format of the clip classifiers, so that any of them
-    can be trained on segments (the judge of generated music).
+    can be trained on segments (the judge of generated music). ``augment`` (training only)
+    changes each item as it is read.
     """
 
-    def __init__(self, segments: Segments, targets: np.ndarray, sequences: bool = False):
+    def __init__(
+        self, segments: Segments, targets: np.ndarray, sequences: bool = False, augment: Augment | None = None
+    ):
         self.segments = segments
         self.targets = np.asarray(targets, dtype=np.int64)
         self.sequences = sequences
+        self.augment = augment if augment is not None and augment.active else None
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -65,10 +70,12 @@ class SegmentDataset(Dataset):
     def __getitem__(self, item: int) -> tuple:
         segment = torch.from_numpy(self.segments.rolls[item].astype(np.float32))
         target = int(self.targets[item])
+        roll = segment.reshape(-1, segment.shape[-1])  # (bars * steps, pitches), a view
+        if self.augment is not None:
+            roll = self.augment(roll)
         if self.sequences:
-            roll = segment.reshape(-1, segment.shape[-1])
             return roll, len(roll), target
-        return segment, target
+        return roll.reshape(segment.shape), target
 
 
 class EmopiaSegmentDataModule(pl.LightningDataModule):
@@ -78,6 +85,8 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
     EMOPIA's clips are transcribed at 120 bpm in 4/4, so a 4-bar segment is 8 s. ``batch_size``
     is what one training step reads (the GAN asks for ``n_critic`` critic batches at once).
     ``sequences=True`` yields classifier batches (rolls, lengths, targets); see ``SegmentDataset``.
+    ``transpose > 0`` shifts each training segment by a random number of semitones in
+    ``[-transpose, transpose]``.
     """
 
     def __init__(
@@ -95,6 +104,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         batch_size: int = 16,
         drop_last_train: bool = True,
         sequences: bool = False,
+        transpose: int = 0,
         num_workers: int = 0,
         progress: bool = True,
     ):
@@ -135,7 +145,8 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         for part, clip_positions in parts.items():
             chosen = np.isin(segments.clips, clip_positions)
             subset = Segments(segments.rolls[chosen], segments.clips[chosen])
-            self.datasets[part] = SegmentDataset(subset, clip_targets[subset.clips], h.sequences)
+            augment = Augment(transpose=h.transpose) if part == "train" else None
+            self.datasets[part] = SegmentDataset(subset, clip_targets[subset.clips], h.sequences, augment)
         log.info(
             "EMOPIA segments %s from %d clips: %s",
             self.segment_shape,
@@ -143,11 +154,14 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
             {part: len(d) for part, d in self.datasets.items()},
         )
 
-    def _loader(self, part: str, shuffle: bool, drop_last: bool = False) -> DataLoader:
+    def _dataset(self, part: str) -> SegmentDataset:
         if part not in self.datasets:
             raise ValueError(f"no {part!r} segments: data.split is null (all clips train)")
+        return self.datasets[part]
+
+    def _loader(self, dataset: SegmentDataset, shuffle: bool, drop_last: bool = False) -> DataLoader:
         return DataLoader(
-            self.datasets[part],
+            dataset,
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             drop_last=drop_last,
@@ -156,14 +170,15 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True, drop_last=self.hparams.drop_last_train)
+        return self._loader(self._dataset("train"), shuffle=True, drop_last=self.hparams.drop_last_train)
 
     def train_eval_dataloader(self) -> DataLoader:
-        """The training segments in order (nothing here is augmented): ``evaluate_train=true``."""
-        return self._loader("train", shuffle=False)
+        """The training segments in order, unaugmented: ``evaluate_train=true``."""
+        train = self._dataset("train")
+        return self._loader(SegmentDataset(train.segments, train.targets, train.sequences), shuffle=False)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+        return self._loader(self._dataset("val"), shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self._loader(self._dataset("test"), shuffle=False)
