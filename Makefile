@@ -46,6 +46,20 @@ bench: install ## benchmarks: parse/roll speed cold and cached, classifier train
 musegan-report: install ## the report-scale MuseGAN run: 20k generator steps at batch 16 (~35 min on 2 cores)
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report
 
+# Runs that the generation report needs; each is made once (metrics.json marks a finished run).
+outputs/segment_judge/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=segment_judge hydra.run.dir=outputs/segment_judge callbacks.progress_bar.refresh_rate=0
+outputs/musegan_report/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report callbacks.progress_bar.refresh_rate=0
+outputs/musegan_emotion/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=musegan_emotion hydra.run.dir=outputs/musegan_emotion callbacks.progress_bar.refresh_rate=0
+outputs/musegan_no_labels/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=musegan_report label_aug=false hydra.run.dir=outputs/musegan_no_labels callbacks.progress_bar.refresh_rate=0
+
+generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/metrics.json outputs/musegan_emotion/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the generators (trains the judge and the three report-scale GANs first where missing: ~2.5 h on 2 cores)
+	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_emotion/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval hydra.run.dir=outputs/generation_eval
+	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_report/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval_projection hydra.run.dir=outputs/generation_eval_projection
+
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --metrics test/acc test/f1 --out experiments/lstm_official.md
@@ -71,4 +85,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run classify audio-tools musegan-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean

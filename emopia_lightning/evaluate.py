@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
@@ -42,16 +43,36 @@ log = logging.getLogger(__name__)
 CLAIM_METRICS = ("note_density", "mean_pitch")  # the report: lower arousal, fewer notes, lower register
 
 
-def generated_segments(model: MuseGAN, n: int, seed: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(4n, steps, pitches) bool segments, ``n`` asked for each quadrant, and their quadrant indices."""
+@dataclass
+class SegmentSet:
+    """(n, steps, pitches) bool segments and the quadrant index (0..3) each has or was asked for."""
+
+    rolls: np.ndarray
+    quadrants: np.ndarray
+
+
+def generated_segments(model: MuseGAN, n: int, seed: int, threshold: float) -> SegmentSet:
+    """``n`` segments asked for each quadrant, in quadrant order."""
     labels, _ = quadrant_labels(n)
     with torch.inference_mode():
         rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
-    return rolls, labels.numpy()
+    return SegmentSet(rolls, labels.numpy())
 
 
-def judged(judge: Judge, rolls: np.ndarray, quadrants: np.ndarray) -> dict:
-    return emotion_scores(quadrants, judge.probabilities(rolls).argmax(axis=1))
+def real_segments(judge: Judge, held_out_part: str, steps: int) -> tuple[SegmentSet, SegmentSet]:
+    """The judge's real segments: those of ``held_out_part`` (its ceiling), and every part's (the
+    real side of the musical comparison)."""
+    parts = judge.real_segments().datasets
+
+    def as_set(datasets) -> SegmentSet:
+        rolls = np.concatenate([d.segments.rolls for d in datasets])
+        return SegmentSet(rolls.reshape(len(rolls), steps, -1), np.concatenate([d.targets for d in datasets]))
+
+    return as_set([parts[held_out_part]]), as_set(parts.values())
+
+
+def judged(judge: Judge, segments: SegmentSet) -> dict:
+    return emotion_scores(segments.quadrants, judge.probabilities(segments.rolls).argmax(axis=1))
 
 
 def _examples(quadrants: np.ndarray, per_quadrant: int, rng: np.random.Generator | None = None) -> list[int]:
@@ -66,10 +87,42 @@ def _examples(quadrants: np.ndarray, per_quadrant: int, rng: np.random.Generator
     return chosen
 
 
-def _write_clips(rolls: np.ndarray, quadrants: np.ndarray, clips_dir: Path, fmt: RollFormat) -> None:
+def _write_clips(generated: SegmentSet, clips_dir: Path, fmt: RollFormat) -> None:
     for q, name in enumerate(QUADRANTS):
-        for i, roll in enumerate(rolls[quadrants == q]):
+        for i, roll in enumerate(generated.rolls[generated.quadrants == q]):
             write_midi(roll, clips_dir / name / f"{name}_{i:03d}.mid", fmt.lowest_pitch, fmt.steps_per_beat)
+
+
+def _figures(
+    out: Path, emotion: dict, metrics: dict, sets: dict[str, SegmentSet], cfg: DictConfig, fmt: RollFormat
+) -> dict[str, Path]:
+    """Confusion matrices, metric distributions and example piano rolls; name -> path."""
+    titles = {
+        "generated": "judge on generated (rows: asked for)",
+        "real": f"judge on real {cfg.real_part} segments",
+        "ablation": "judge on the ablation's segments (rows: asked for)",
+    }
+    figures = {
+        f"confusion_{name}": plot_confusion_matrix(
+            np.array(scores["confusion"]), QUADRANTS, titles[name], out / f"confusion_{name}.png"
+        )
+        for name, scores in emotion.items()
+    }
+    figures["metric_distributions"] = plot_metric_distributions(
+        {name: (metrics[name], sets[name].quadrants) for name in ("real", "generated")},
+        list(METRICS), QUADRANTS, out / "metric_distributions.png",
+    )  # fmt: skip
+    shown = {
+        "generated": (sets["generated"], None),
+        "real": (sets["held_out"], np.random.default_rng(cfg.seed)),
+    }
+    for name, (segments, rng) in shown.items():
+        chosen = _examples(segments.quadrants, cfg.examples, rng)
+        figures[f"piano_rolls_{name}"] = plot_piano_rolls(
+            segments.rolls[chosen], [f"{name} {QUADRANTS[q]}" for q in segments.quadrants[chosen]],
+            out / f"piano_rolls_{name}.png", fmt.lowest_pitch, fmt.steps_per_bar,
+        )  # fmt: skip
+    return figures
 
 
 def _check(cfg: DictConfig) -> None:
@@ -85,38 +138,31 @@ def evaluate(cfg: DictConfig) -> dict:
     """Generate, judge, measure and write the report; returns the results written to results.json."""
     _check(cfg)
     started = time.perf_counter()
-    out, clips_dir = Path(cfg.out), Path(cfg.clips_dir)
+    out = Path(cfg.out)
     generator, generator_config = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
     if not generator.hparams.conditional:
         log.warning("%s was trained without labels (label_aug=false): expect chance-level control", cfg.ckpt)
     judge = load_judge(cfg.judge, generator_config["data"])
     fmt = RollFormat.from_data_config(generator_config["data"])
-    steps = generator_config["data"]["bars_per_segment"] * fmt.steps_per_bar
-
-    real_data = judge.real_segments()
-    parts = real_data.datasets
-    held_out = parts[cfg.real_part]
-    held_out_rolls = held_out.segments.rolls.reshape(len(held_out), steps, -1)
-    real_rolls = np.concatenate([d.segments.rolls for d in parts.values()]).reshape(
-        -1, steps, held_out_rolls.shape[-1]
+    held_out, real = real_segments(
+        judge, cfg.real_part, generator_config["data"]["bars_per_segment"] * fmt.steps_per_bar
     )
-    real_quadrants = np.concatenate([d.targets for d in parts.values()])
-
-    rolls, quadrants = generated_segments(generator, cfg.n, cfg.seed, cfg.threshold)
-    emotion = {
-        "generated": judged(judge, rolls, quadrants),
-        f"real held-out ({cfg.real_part})": judged(judge, held_out_rolls, held_out.targets),
+    sets = {
+        "held_out": held_out,
+        "real": real,
+        "generated": generated_segments(generator, cfg.n, cfg.seed, cfg.threshold),
     }
-    ablation_rolls = None
+    # Keyed by the confusion figures' names; the report names the rows.
+    emotion = {"generated": judged(judge, sets["generated"]), "real": judged(judge, held_out)}
     if cfg.ablation_ckpt:
         ablation, _ = load_model(cfg.ablation_ckpt, MuseGAN, "MuseGAN generator")
-        ablation_rolls, _ = generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold)
-        emotion["ablation"] = judged(judge, ablation_rolls, quadrants)
+        emotion["ablation"] = judged(judge, generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold))
         emotion["ablation"]["label_aug"] = bool(ablation.hparams.conditional)
 
-    log.info("Measuring %d real and %d generated segments", len(real_rolls), len(rolls))
-    real_metrics = metric_table(real_rolls, fmt, cfg.qualified_steps)
-    generated_metrics = metric_table(rolls, fmt, cfg.qualified_steps)
+    log.info("Measuring %d real and %d generated segments", len(real.rolls), len(sets["generated"].rolls))
+    metrics = {
+        name: metric_table(sets[name].rolls, fmt, cfg.qualified_steps) for name in ("real", "generated")
+    }
     results = {
         "checkpoint": str(cfg.ckpt),
         "ablation_checkpoint": str(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
@@ -124,54 +170,24 @@ def evaluate(cfg: DictConfig) -> dict:
         "n_per_quadrant": cfg.n,
         "seed": cfg.seed,
         "threshold": cfg.threshold,
+        "real_part": cfg.real_part,
         "emotion": emotion,
-        "chance": chance_scores(held_out.targets),
-        "metrics": per_quadrant_comparison(real_metrics, real_quadrants, generated_metrics, quadrants),
-        "n_real_segments": int(len(real_rolls)),
+        "chance": chance_scores(held_out.quadrants),
+        "metrics": per_quadrant_comparison(
+            metrics["real"], real.quadrants, metrics["generated"], sets["generated"].quadrants
+        ),
+        "n_real_segments": int(len(real.rolls)),
         "arousal_claim": {
-            source: {m: arousal_claim(values, q, m) for m in CLAIM_METRICS}
-            for source, (values, q) in {
-                "real": (real_metrics, real_quadrants),
-                "generated": (generated_metrics, quadrants),
-            }.items()
+            name: {m: arousal_claim(metrics[name], sets[name].quadrants, m) for m in CLAIM_METRICS}
+            for name in ("real", "generated")
         },
     }
-
-    figures = {
-        "confusion_generated": plot_confusion_matrix(
-            np.array(emotion["generated"]["confusion"]), QUADRANTS, "judge on generated (rows: asked for)",
-            out / "confusion_generated.png",
-        ),
-        "confusion_real": plot_confusion_matrix(
-            np.array(emotion[f"real held-out ({cfg.real_part})"]["confusion"]), QUADRANTS,
-            f"judge on real {cfg.real_part} segments", out / "confusion_real.png",
-        ),
-        "metric_distributions": plot_metric_distributions(
-            {"real": (real_metrics, real_quadrants), "generated": (generated_metrics, quadrants)},
-            list(METRICS), QUADRANTS, out / "metric_distributions.png",
-        ),
-        "piano_rolls_generated": plot_piano_rolls(
-            rolls[_examples(quadrants, cfg.examples)],
-            [f"generated for {QUADRANTS[q]}" for q in quadrants[_examples(quadrants, cfg.examples)]],
-            out / "piano_rolls_generated.png", fmt.lowest_pitch, fmt.steps_per_bar,
-        ),
-    }  # fmt: skip
-    real_examples = _examples(held_out.targets, cfg.examples, np.random.default_rng(cfg.seed))
-    figures["piano_rolls_real"] = plot_piano_rolls(
-        held_out_rolls[real_examples], [f"real {QUADRANTS[q]}" for q in held_out.targets[real_examples]],
-        out / "piano_rolls_real.png", fmt.lowest_pitch, fmt.steps_per_bar,
-    )  # fmt: skip
-    if ablation_rolls is not None:
-        figures["confusion_ablation"] = plot_confusion_matrix(
-            np.array(emotion["ablation"]["confusion"]), QUADRANTS, "judge on the ablation's segments",
-            out / "confusion_ablation.png",
-        )  # fmt: skip
+    figures = _figures(out, emotion, metrics, sets, cfg, fmt)
     if cfg.write_clips:
-        _write_clips(rolls, quadrants, clips_dir, fmt)
+        _write_clips(sets["generated"], Path(cfg.clips_dir), fmt)
     results["figures"] = {name: path.name for name, path in figures.items()}
-    results["clips_dir"] = str(clips_dir) if cfg.write_clips else None
+    results["clips_dir"] = str(cfg.clips_dir) if cfg.write_clips else None
     results["seconds"] = round(time.perf_counter() - started, 1)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "report.md", _command())
     return results
@@ -192,8 +208,7 @@ def main(cfg: DictConfig) -> None:
     except OSError as error:  # e.g. an output folder that cannot be written
         print(f"error: cannot write the report: {error.strerror or error}", file=sys.stderr)
         raise SystemExit(1) from None
-    generated = results["emotion"]["generated"]
-    real = results["emotion"][f"real held-out ({cfg.real_part})"]
+    generated, real = results["emotion"]["generated"], results["emotion"]["real"]
     print(
         f"Generated: accuracy {generated['accuracy']:.3f}, arousal {generated['arousal_accuracy']:.3f}, "
         f"valence {generated['valence_accuracy']:.3f} (real held-out: {real['accuracy']:.3f}; chance 0.25)"

@@ -133,7 +133,11 @@ def _monitor_error(error: Exception) -> str | None:
     if isinstance(error, MisconfigurationException) and "could not find the monitored key" in text:
         return text.split(" HINT:")[0]
     if isinstance(error, RuntimeError) and text.startswith("Early stopping conditioned on metric"):
-        return text.split(" Pass in or modify")[0].rstrip(".") + "; logged: " + text.split("any of the following: ")[-1]
+        return (
+            text.split(" Pass in or modify")[0].rstrip(".")
+            + "; logged: "
+            + text.split("any of the following: ")[-1]
+        )
     return None
 
 

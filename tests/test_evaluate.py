@@ -81,9 +81,9 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_p
     assert emotion["ablation"]["label_aug"] is False
     judge = load_judge(judge_run, SEGMENT_SHAPE)
     held_out = judge.real_segments().datasets["test"]
-    assert emotion["real held-out (test)"]["n"] == len(held_out)
+    assert emotion["real"]["n"] == len(held_out)
     assert (
-        np.sum(emotion["real held-out (test)"]["confusion"], axis=1).tolist()
+        np.sum(emotion["real"]["confusion"], axis=1).tolist()
         == np.bincount(held_out.targets, minlength=4).tolist()
     )
     # The real distributions are measured on every segment of the judge's split.
@@ -91,6 +91,11 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_p
     assert results["metrics"]["note_density"]["Q1"]["generated"]["n"] == 3
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| generated | 12 |" in report and "ablation (label_aug=false)" in report
+    assert f"| real held-out (test) | {len(held_out)} |" in report
+    assert sorted(results["figures"]) == [
+        "confusion_ablation", "confusion_generated", "confusion_real", "metric_distributions",
+        "piano_rolls_generated", "piano_rolls_real",
+    ]  # fmt: skip
     for name in results["figures"].values():
         assert (tmp_path / "report" / name).stat().st_size > 1000, name
     assert json.loads((tmp_path / "report" / "results.json").read_text())["n_per_quadrant"] == 3
@@ -99,18 +104,18 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_p
     clips = sorted((tmp_path / "clips").rglob("*.mid"))
     assert [c.parent.name for c in clips] == ["Q1"] * 3 + ["Q2"] * 3 + ["Q3"] * 3 + ["Q4"] * 3
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
-    rolls, quadrants = generated_segments(generator, 3, 0, 0.5)
-    first_q2 = rolls[quadrants == 1][0]
+    generated = generated_segments(generator, 3, 0, 0.5)
+    first_q2 = generated.rolls[generated.quadrants == 1][0]
     again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).astype(bool)
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
 
 
 def test_the_same_seed_generates_the_same_segments(generators):
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
-    first, quadrants = generated_segments(generator, 2, 7, 0.5)
-    again, _ = generated_segments(generator, 2, 7, 0.5)
-    assert first.shape == (8, 64, 84) and quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
-    assert np.array_equal(first, again)
+    first = generated_segments(generator, 2, 7, 0.5)
+    again = generated_segments(generator, 2, 7, 0.5)
+    assert first.rolls.shape == (8, 64, 84) and first.quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.array_equal(first.rolls, again.rolls)
 
 
 def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):

@@ -19,7 +19,9 @@ def _emotion_rows(results: dict) -> list[str]:
         "|---|---|---|" + "---|" * len(QUADRANTS) + "---|---|",
     ]
     for name, scores in results["emotion"].items():
-        if name == "ablation":
+        if name == "real":
+            name = f"real held-out ({results['real_part']})"
+        elif name == "ablation":
             name = f"ablation (label_aug={str(scores['label_aug']).lower()})"
         recall = " | ".join(_number(scores["per_quadrant"][q]) for q in QUADRANTS)
         rows.append(
@@ -71,7 +73,6 @@ def _claim_rows(results: dict) -> list[str]:
 def write_report(results: dict, path: str | Path, command: str) -> Path:
     """Write the report; figures are referenced by the file names in ``results['figures']``."""
     figures = results["figures"]
-    real_name = next(name for name in results["emotion"] if name.startswith("real"))
     lines = [
         "# What the generator delivers: emotion control and musical metrics",
         "",
@@ -84,7 +85,7 @@ def write_report(results: dict, path: str | Path, command: str) -> Path:
         "",
         f"The judge names the quadrant of each generated segment. Rows: accuracy against the quadrant asked for "
         f"(generated) or the true one (real); per-quadrant recall; arousal and valence read off the quadrants. "
-        f"The {real_name} row is the judge's ceiling on real music it never saw.",
+        f"The real held-out ({results['real_part']}) row is the judge's ceiling on real music it never saw.",
         "",
         *_emotion_rows(results),
         "",
