@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
-from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
 from emopia_lightning.evaluation.emotion_scores import chance_scores, emotion_scores
@@ -37,6 +36,7 @@ from emopia_lightning.render.metric_distributions import plot_metric_distributio
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.piano_roll import plot_piano_rolls
 from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels
+from emopia_lightning.utils.cli import one_line_errors
 
 log = logging.getLogger(__name__)
 
@@ -200,14 +200,7 @@ def _command() -> str:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    try:
-        results = evaluate(cfg)
-    except (CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except OSError as error:  # e.g. an output folder that cannot be written
-        print(f"error: cannot write the report: {error.strerror or error}", file=sys.stderr)
-        raise SystemExit(1) from None
+    results = one_line_errors(lambda: evaluate(cfg), cfg.out)
     generated, real = results["emotion"]["generated"], results["emotion"]["real"]
     print(
         f"Generated: accuracy {generated['accuracy']:.3f}, arousal {generated['arousal_accuracy']:.3f}, "

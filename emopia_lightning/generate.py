@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 
 import hydra
@@ -15,10 +14,11 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
-from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS, parse_emotion
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.sampling import RollFormat, generate_pieces, write_pieces
+from emopia_lightning.utils.cli import one_line_errors
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,7 @@ def generate(cfg: DictConfig) -> dict:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")
 def main(cfg: DictConfig) -> None:
-    try:
-        result = generate(cfg)
-    except (CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except OSError as error:  # e.g. an output folder that cannot be written
-        print(f"error: cannot write to {cfg.out}: {error.strerror or error}", file=sys.stderr)
-        raise SystemExit(1) from None
+    result = one_line_errors(lambda: generate(cfg), cfg.out)
     written = result["written"]
     audio = f", {len(written['wav'])} WAV" if written["wav"] else " (no WAV: see the log line above)"
     print(f"Wrote {len(written['midi'])} MIDI{audio} and {written['png'][0].name} to {cfg.out}")
