@@ -83,22 +83,22 @@ def to_markdown(rows: list[dict], group: list[str], metrics: tuple[str, ...] = M
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("sweep_dirs", type=Path, nargs="+", help="one or more multirun folders, pooled")
     parser.add_argument("--group", nargs="*", default=["task"], help="override keys that define a row")
     parser.add_argument("--metrics", nargs="*", default=list(METRICS), help="metrics to tabulate")
     parser.add_argument("--out", type=Path, help="Markdown file to write (JSON beside it)")
     args = parser.parse_args()
-    jobs = read_jobs(args.sweep_dir)
+    jobs = [job for sweep_dir in args.sweep_dirs for job in read_jobs(sweep_dir)]
     if not jobs:
-        raise SystemExit(f"error: no */metrics.json under {args.sweep_dir}")
+        raise SystemExit(f"error: no */metrics.json under {' or '.join(map(str, args.sweep_dirs))}")
     metrics = tuple(args.metrics)
     rows = summarize(jobs, args.group, metrics)
-    command = sweep_command(args.sweep_dir)
+    commands = "\n".join(f"Runs: `{sweep_command(sweep_dir)}`\n" for sweep_dir in args.sweep_dirs)
     summary_command = "python -m emopia_lightning.summarize " + " ".join(sys.argv[1:])
     table = (
-        f"Runs: `{command}`\n\nTable: `{summary_command}`\n\n"
-        f"Mean ± sample std over seeds; val/* and test/* of the best-on-validation checkpoint.\n\n"
-        + to_markdown(rows, args.group, metrics)
+        f"{commands}\nTable: `{summary_command}`\n\n"
+        f"Mean ± sample std over the runs of each row (the seeds column lists them); val/* and test/* "
+        f"of the best-on-validation checkpoint.\n\n" + to_markdown(rows, args.group, metrics)
     )
     print(table)
     if args.out:
