@@ -1,8 +1,8 @@
 """Summarise a multirun: mean ± std of its jobs' metrics, grouped by chosen overrides.
 
 ``python -m emopia_lightning.summarize outputs/lstm_official --group task --out experiments/x.md``
-reads every job folder's ``metrics.json`` and ``.hydra/overrides.yaml`` and writes a Markdown table
-(plus the same numbers as JSON beside it).
+reads every job folder's ``metrics.json`` (or a classical run's ``results.json``) and
+``.hydra/overrides.yaml`` and writes a Markdown table (plus the same numbers as JSON beside it).
 """
 
 from __future__ import annotations
@@ -19,14 +19,30 @@ import yaml
 METRICS = ("test/acc", "test/f1", "val/acc")  # val/*: the chosen (best-on-validation) checkpoint
 
 
+def _classical_metrics(results: list[dict]) -> dict[str, float]:
+    """A classical run's results.json as metrics: ``{evaluation}/acc`` and ``{evaluation}/f1``
+    (e.g. ``grouped/acc``, the mean over its folds), one model per run."""
+    metrics = {}
+    for row in results:
+        metrics[f"{row['evaluation']}/acc"] = row["accuracy_mean"]
+        metrics[f"{row['evaluation']}/f1"] = row["weighted_f1_mean"]
+    return metrics
+
+
 def read_jobs(sweep_dir: Path) -> list[dict]:
-    """One record per finished job: its overrides (key -> value) and its metrics."""
+    """One record per finished job: its overrides (key -> value) and its metrics (a training run's
+    metrics.json, or a classical run's results.json)."""
     jobs = []
-    for metrics_file in sorted(sweep_dir.glob("*/metrics.json")):
-        overrides_file = metrics_file.parent / ".hydra" / "overrides.yaml"
-        overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.exists() else []
+    for job_dir in sorted(p.parent for p in sweep_dir.glob("*/.hydra")):
+        if (job_dir / "metrics.json").exists():
+            metrics = json.loads((job_dir / "metrics.json").read_text())["metrics"]
+        elif (job_dir / "results.json").exists():
+            metrics = _classical_metrics(json.loads((job_dir / "results.json").read_text()))
+        else:
+            continue  # unfinished
+        overrides = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text())
         pairs = dict(o.split("=", 1) for o in overrides if "=" in o)
-        jobs.append({"overrides": pairs, "metrics": json.loads(metrics_file.read_text())["metrics"]})
+        jobs.append({"overrides": pairs, "metrics": metrics})
     return jobs
 
 
@@ -90,7 +106,9 @@ def main() -> None:
     args = parser.parse_args()
     jobs = [job for sweep_dir in args.sweep_dirs for job in read_jobs(sweep_dir)]
     if not jobs:
-        raise SystemExit(f"error: no */metrics.json under {' or '.join(map(str, args.sweep_dirs))}")
+        raise SystemExit(
+            f"error: no finished jobs (*/metrics.json or */results.json) under {' or '.join(map(str, args.sweep_dirs))}"
+        )
     metrics = tuple(args.metrics)
     rows = summarize(jobs, args.group, metrics)
     commands = "\n".join(f"Runs: `{sweep_command(sweep_dir)}`\n" for sweep_dir in args.sweep_dirs)

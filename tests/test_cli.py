@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import emopia_root
 from emopia_lightning import PROJECT_ROOT
 
@@ -90,3 +92,25 @@ def test_classical_entry_point_writes_its_table(tmp_path):
     assert "knn  official test split      accuracy" in result.stdout
     table = (tmp_path / "run" / "results.md").read_text()
     assert "| knn | 0." in table and (tmp_path / "run" / "confusion_knn_official.png").exists()
+
+
+def test_summarize_pools_folders_and_reads_classical_results(tmp_path):
+    from emopia_lightning.summarize import read_jobs, summarize
+
+    def job(folder, overrides, name, content):
+        (folder / ".hydra").mkdir(parents=True)
+        (folder / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+        (folder / name).write_text(json.dumps(content))
+
+    for seed, accuracy in ((0, 0.6), (1, 0.8)):
+        rows = [{"evaluation": "grouped", "accuracy_mean": accuracy, "weighted_f1_mean": accuracy - 0.1}]
+        job(tmp_path / "a" / str(seed), ["task=arousal", f"seed={seed}"], "results.json", rows)
+    job(tmp_path / "b" / "0", ["task=arousal", "seed=2"], "metrics.json", {"metrics": {"grouped/acc": 0.7}})
+    (tmp_path / "b" / "1" / ".hydra").mkdir(parents=True)  # unfinished: no results yet
+    jobs = read_jobs(tmp_path / "a") + read_jobs(tmp_path / "b")
+    (row,) = summarize(jobs, ["task"], ("grouped/acc", "grouped/f1"))
+    assert row["seeds"] == ["0", "1", "2"]
+    assert row["grouped/acc"]["mean"] == pytest.approx(0.7) and row["grouped/acc"]["std"] == pytest.approx(
+        0.1
+    )
+    assert row["grouped/f1"]["values"] == pytest.approx([0.5, 0.7])
