@@ -56,7 +56,10 @@ def sweep_command(sweep_dir: Path) -> str:
         *hydra["overrides"]["task"],
         *(o for o in hydra["overrides"]["hydra"] if "hydra.mode" not in o),
     ]
-    return f"python -m emopia_lightning.{hydra['job']['name']} -m " + " ".join(overrides)
+    module = {"__main__": "classical"}.get(
+        hydra["job"]["name"], hydra["job"]["name"]
+    )  # classical runs before it named its job
+    return f"python -m emopia_lightning.{module} -m " + " ".join(overrides)
 
 
 def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = METRICS) -> list[dict]:
@@ -115,8 +118,14 @@ def main() -> None:
     summary_command = "python -m emopia_lightning.summarize " + " ".join(sys.argv[1:])
     table = (
         f"{commands}\nTable: `{summary_command}`\n\n"
-        f"Mean ± sample std over the runs of each row (the seeds column lists them); val/* and test/* "
-        f"of the best-on-validation checkpoint.\n\n" + to_markdown(rows, args.group, metrics)
+        "Mean ± sample std over the runs of each row (the seeds column lists them)"
+        + (
+            "; val/* and test/* of the best-on-validation checkpoint"
+            if any("/" in m and m.split("/")[0] in ("val", "test") for m in metrics)
+            else ""
+        )
+        + ".\n\n"
+        + to_markdown(rows, args.group, metrics)
     )
     print(table)
     if args.out:

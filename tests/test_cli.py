@@ -9,6 +9,7 @@ import pytest
 
 from conftest import emopia_root
 from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.summarize import read_jobs, summarize
 
 TINY = [
     "model.net.hidden_size=8",
@@ -95,8 +96,6 @@ def test_classical_entry_point_writes_its_table(tmp_path):
 
 
 def test_summarize_pools_folders_and_reads_classical_results(tmp_path):
-    from emopia_lightning.summarize import read_jobs, summarize
-
     def job(folder, overrides, name, content):
         (folder / ".hydra").mkdir(parents=True)
         (folder / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
