@@ -123,3 +123,19 @@ def test_a_metric_name_the_run_does_not_log_fails_loudly(tmp_path, cache_dir, ov
     cfg = compose_train([*TINY_LSTM, override], tmp_path, cache_dir)
     with pytest.raises(error, match=message):
         train(cfg)
+
+
+def test_the_slurm_launcher_config_has_cluster_defaults_and_follows_overrides(tmp_path, cache_dir):
+    cfg = compose_train(
+        ["hydra/launcher=slurm", "hydra.launcher.gpus_per_node=4", "trainer=ddp"], tmp_path, cache_dir
+    )
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher.partition, launcher.mem_gb, launcher.timeout_min, launcher.account) == (
+        "gpu",
+        32,
+        240,
+        None,
+    )
+    assert launcher.tasks_per_node == 4  # one task per GPU, as Lightning's DDP on SLURM expects
+    assert cfg.trainer.strategy.find_unused_parameters is False  # a classifier: every weight is used
