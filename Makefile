@@ -49,6 +49,8 @@ musegan-report: install ## the report-scale MuseGAN run: 20k generator steps at 
 # Runs that the generation report needs; each is made once (metrics.json marks a finished run).
 outputs/segment_judge/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train experiment=segment_judge hydra.run.dir=outputs/segment_judge callbacks.progress_bar.refresh_rate=0
+outputs/segment_judge_plain/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=segment_judge data.transpose=0 hydra.run.dir=outputs/segment_judge_plain callbacks.progress_bar.refresh_rate=0
 outputs/musegan_report/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report callbacks.progress_bar.refresh_rate=0
 outputs/musegan_emotion/metrics.json: | install
@@ -56,9 +58,11 @@ outputs/musegan_emotion/metrics.json: | install
 outputs/musegan_no_labels/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report label_aug=false hydra.run.dir=outputs/musegan_no_labels callbacks.progress_bar.refresh_rate=0
 
-generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/metrics.json outputs/musegan_emotion/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the generators (trains the judge and the three report-scale GANs first where missing: ~2.5 h on 2 cores)
+generation-report: outputs/segment_judge/metrics.json outputs/segment_judge_plain/metrics.json outputs/musegan_report/metrics.json outputs/musegan_emotion/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the generators (trains the judge and the three report-scale GANs first where missing: ~2.5 h on 2 cores)
 	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_emotion/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval hydra.run.dir=outputs/generation_eval
 	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_report/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval_projection hydra.run.dir=outputs/generation_eval_projection
+	# The same generators before a second judge (no transposition in training): how much the verdict depends on the judge.
+	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_emotion/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt judge=outputs/segment_judge_plain out=experiments/generation_eval_judge_plain hydra.run.dir=outputs/generation_eval_judge_plain write_clips=false
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official

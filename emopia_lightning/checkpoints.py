@@ -89,4 +89,6 @@ def chosen_checkpoint(path: str | Path) -> Path:
     checkpoint = record.get("tested_checkpoint") or record.get("best_checkpoint")  # the latter: older runs
     if not checkpoint:
         raise CheckpointError(f"{path}: its metrics.json names no checkpoint chosen on validation")
-    return Path(checkpoint)
+    # The record holds an absolute path: a run folder moved or copied since uses its own file.
+    own = path / "checkpoints" / Path(checkpoint).name
+    return own if own.exists() else Path(checkpoint)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -116,6 +117,13 @@ def test_the_same_seed_generates_the_same_segments(generators):
     again = generated_segments(generator, 2, 7, 0.5)
     assert first.rolls.shape == (8, 64, 84) and first.quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert np.array_equal(first.rolls, again.rolls)
+
+
+def test_a_moved_judge_run_still_finds_its_checkpoint(tmp_path, judge_run, generators):
+    moved = tmp_path / "moved_judge"
+    shutil.copytree(judge_run, moved)  # metrics.json still names the old absolute path
+    judge = load_judge(moved, SEGMENT_SHAPE)
+    assert judge.checkpoint.parent == moved / "checkpoints" and judge.checkpoint.exists()
 
 
 def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):
