@@ -22,7 +22,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-import emopia_lightning  # noqa: F401  (registers the config resolvers)
+from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
@@ -112,10 +112,9 @@ def _figures(
         {name: (metrics[name], sets[name].quadrants) for name in ("real", "generated")},
         list(METRICS), QUADRANTS, out / "metric_distributions.png",
     )  # fmt: skip
-    shown = {
-        "generated": (sets["generated"], None),
-        "real": (sets["held_out"], np.random.default_rng(cfg.seed)),
-    }
+    shown = {"generated": (sets["generated"], None)}
+    if cfg.real_piano_rolls:  # real EMOPIA notes: licensed CC BY-NC-SA, so off unless asked for
+        shown["real"] = (sets["held_out"], np.random.default_rng(cfg.seed))
     for name, (segments, rng) in shown.items():
         chosen = _examples(segments.quadrants, cfg.examples, rng)
         figures[f"piano_rolls_{name}"] = plot_piano_rolls(
@@ -166,7 +165,7 @@ def evaluate(cfg: DictConfig) -> dict:
     results = {
         "checkpoint": str(cfg.ckpt),
         "ablation_checkpoint": str(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
-        "judge": str(judge.checkpoint),
+        "judge": _shown(judge.checkpoint),
         "n_per_quadrant": cfg.n,
         "seed": cfg.seed,
         "threshold": cfg.threshold,
@@ -191,6 +190,12 @@ def evaluate(cfg: DictConfig) -> dict:
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "report.md", _command())
     return results
+
+
+def _shown(path: Path) -> str:
+    """A path inside the checkout relative to it (reports stay readable on other machines)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def _command() -> str:

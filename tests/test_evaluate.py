@@ -67,7 +67,7 @@ def generators(tmp_path_factory, cache_dir):
 def _config(tmp_path, **values):
     base = {
         "n": 3, "seed": 0, "threshold": 0.5, "real_part": "test", "qualified_steps": 2, "examples": 1,
-        "write_clips": True, "ablation_ckpt": None, "out": str(tmp_path / "report"), "clips_dir": str(tmp_path / "clips"),
+        "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"), "clips_dir": str(tmp_path / "clips"),
     }  # fmt: skip
     return OmegaConf.create({**base, **values})
 
@@ -109,6 +109,20 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_p
     first_q2 = generated.rolls[generated.quadrants == 1][0]
     again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).astype(bool)
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
+
+
+def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators):
+    cfg = _config(
+        tmp_path,
+        ckpt=str(generators["true"]),
+        judge=str(judge_run),
+        n=1,
+        write_clips=False,
+        real_piano_rolls=False,
+    )
+    results = evaluate(cfg)
+    assert "piano_rolls_real" not in results["figures"] and "piano_rolls_generated" in results["figures"]
+    assert not (tmp_path / "report" / "piano_rolls_real.png").exists() and not (tmp_path / "clips").exists()
 
 
 def test_the_same_seed_generates_the_same_segments(generators):

@@ -62,7 +62,8 @@ def _claim_rows(results: dict) -> list[str]:
     ]
     for source, claims in results["arousal_claim"].items():
         for metric, claim in claims.items():
-            p = "–" if claim["p_value"] is None else f"{claim['p_value']:.1e}"
+            p = claim["p_value"]
+            p = "–" if p is None else ("< 1e-300" if p == 0 else f"{p:.1e}")  # 0: below float range
             rows.append(
                 f"| {source} | {metric} | {_number(claim['low_mean'], 2)} | {_number(claim['high_mean'], 2)} | "
                 f"{p} | {'yes' if claim['holds'] else 'no'} |"
@@ -120,9 +121,9 @@ def write_report(results: dict, path: str | Path, command: str) -> Path:
         "",
         f"![generated]({figures['piano_rolls_generated']})",
         "",
-        f"![real held-out]({figures['piano_rolls_real']})",
-        "",
     ]
+    if "piano_rolls_real" in figures:
+        lines += [f"![real held-out]({figures['piano_rolls_real']})", ""]
     path = Path(path)
     path.write_text("\n".join(lines))
     return path
