@@ -36,7 +36,7 @@ from emopia_lightning.render.metric_distributions import plot_metric_distributio
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.piano_roll import plot_piano_rolls
 from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels
-from emopia_lightning.utils.cli import one_line_errors
+from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,7 @@ class SegmentSet:
 def generated_segments(model: MuseGAN, n: int, seed: int, threshold: float) -> SegmentSet:
     """``n`` segments asked for each quadrant, in quadrant order."""
     labels, _ = quadrant_labels(n)
-    with torch.inference_mode():
-        rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
+    rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
     return SegmentSet(rolls, labels.numpy())
 
 
@@ -127,8 +126,7 @@ def _figures(
 def _check(cfg: DictConfig) -> None:
     if OmegaConf.is_missing(cfg, "ckpt"):
         raise ValueError("ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt")
-    if isinstance(cfg.n, bool) or not isinstance(cfg.n, int) or cfg.n < 1:
-        raise ValueError(f"n must be a whole number of at least 1, got {cfg.n!r}")
+    positive_count("n", cfg.n)
     if cfg.real_part not in ("train", "val", "test"):
         raise ValueError(f"real_part must be train, val or test, got {cfg.real_part!r}")
 
@@ -163,8 +161,8 @@ def evaluate(cfg: DictConfig) -> dict:
         name: metric_table(sets[name].rolls, fmt, cfg.qualified_steps) for name in ("real", "generated")
     }
     results = {
-        "checkpoint": str(cfg.ckpt),
-        "ablation_checkpoint": str(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
+        "checkpoint": _shown(cfg.ckpt),
+        "ablation_checkpoint": _shown(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
         "judge": _shown(judge.checkpoint),
         "n_per_quadrant": cfg.n,
         "seed": cfg.seed,
@@ -185,14 +183,14 @@ def evaluate(cfg: DictConfig) -> dict:
     if cfg.write_clips:
         _write_clips(sets["generated"], Path(cfg.clips_dir), fmt)
     results["figures"] = {name: path.name for name, path in figures.items()}
-    results["clips_dir"] = str(cfg.clips_dir) if cfg.write_clips else None
+    results["clips_dir"] = _shown(cfg.clips_dir) if cfg.write_clips else None
     results["seconds"] = round(time.perf_counter() - started, 1)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "report.md", _command())
     return results
 
 
-def _shown(path: Path) -> str:
+def _shown(path: str | Path) -> str:
     """A path inside the checkout relative to it (reports stay readable on other machines)."""
     path = Path(path).resolve()
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)

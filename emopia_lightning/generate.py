@@ -18,20 +18,14 @@ from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS, parse_emotion
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.sampling import RollFormat, generate_pieces, write_pieces
-from emopia_lightning.utils.cli import one_line_errors
+from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
 
 
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return value
-
-
 def requested_labels(emotion: str, n: int) -> torch.Tensor:
     """Class indices: ``n`` of the one emotion, or ``n`` of each quadrant for ``all``."""
-    n = _count("n", n)
+    n = positive_count("n", n)
     quadrants = range(len(QUADRANTS)) if str(emotion).lower() == "all" else [parse_emotion(emotion)]
     return torch.tensor(quadrants).repeat_interleave(n)
 
@@ -41,7 +35,7 @@ def generate(cfg: DictConfig) -> dict:
     if OmegaConf.is_missing(cfg, "ckpt"):
         raise ValueError("ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt")
     labels = requested_labels(cfg.emotion, cfg.n)
-    _count("segments", cfg.segments)
+    positive_count("segments", cfg.segments)
     model, config = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
     if not model.hparams.conditional:
         log.warning("This generator was trained without labels (label_aug=false): the emotion has no effect")

@@ -56,10 +56,7 @@ def sweep_command(sweep_dir: Path) -> str:
         *hydra["overrides"]["task"],
         *(o for o in hydra["overrides"]["hydra"] if "hydra.mode" not in o),
     ]
-    module = {"__main__": "classical"}.get(
-        hydra["job"]["name"], hydra["job"]["name"]
-    )  # classical runs before it named its job
-    return f"python -m emopia_lightning.{module} -m " + " ".join(overrides)
+    return f"python -m emopia_lightning.{hydra['job']['name']} -m " + " ".join(overrides)
 
 
 def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = METRICS) -> list[dict]:
@@ -121,7 +118,7 @@ def main() -> None:
         "Mean ± sample std over the runs of each row (the seeds column lists them)"
         + (
             "; val/* and test/* of the best-on-validation checkpoint"
-            if any("/" in m and m.split("/")[0] in ("val", "test") for m in metrics)
+            if any(m.startswith(("val/", "test/")) for m in metrics)
             else ""
         )
         + ".\n\n"

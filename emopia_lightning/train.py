@@ -153,10 +153,7 @@ def summary(metrics: dict[str, float], output_dir: str) -> str:
 def main(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg)
-    except DataNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except MonitorError as error:
+    except (DataNotFoundError, MonitorError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except (MisconfigurationException, RuntimeError) as error:

@@ -18,7 +18,7 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec
-from emopia_lightning.evaluate import evaluate, generated_segments
+from emopia_lightning.evaluate import _shown, evaluate, generated_segments
 from emopia_lightning.evaluation.judge import load_judge
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.train import train
@@ -188,3 +188,8 @@ def test_judge_segments_are_classifier_batches_transposed_only_for_training(tmp_
     plain, _, _ = next(iter(datamodule.train_eval_dataloader()))
     assert torch.equal(plain[0], segment)  # train accuracy reads the segments as they are
     assert torch.equal(datamodule.test_dataloader().dataset[0][0], datamodule.datasets["test"][0][0])
+
+
+def test_reports_name_paths_inside_the_checkout_relative_to_it(tmp_path):
+    assert _shown(PROJECT_ROOT / "outputs" / "run" / "last.ckpt") == "outputs/run/last.ckpt"
+    assert _shown(tmp_path / "x.ckpt") == str(tmp_path / "x.ckpt")

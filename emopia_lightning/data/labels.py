@@ -20,6 +20,9 @@ import re
 from dataclasses import dataclass
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+# The circumplex halves, as quadrant numbers 1..4.
+HIGH_AROUSAL_QUADRANTS = (1, 2)
+POSITIVE_VALENCE_QUADRANTS = (1, 4)
 
 # Class names per classification task, in label-index order.
 TASK_CLASSES: dict[str, tuple[str, ...]] = {
@@ -43,12 +46,12 @@ class ClipLabel:
     @property
     def arousal(self) -> int:
         """1 for high arousal (Q1, Q2), 0 for low (Q3, Q4)."""
-        return int(self.quadrant in (1, 2))
+        return int(self.quadrant in HIGH_AROUSAL_QUADRANTS)
 
     @property
     def valence(self) -> int:
         """1 for positive valence (Q1, Q4), 0 for negative (Q2, Q3)."""
-        return int(self.quadrant in (1, 4))
+        return int(self.quadrant in POSITIVE_VALENCE_QUADRANTS)
 
     def target(self, task: str) -> int:
         """The class index of this clip for ``task`` (see :data:`TASK_CLASSES`)."""

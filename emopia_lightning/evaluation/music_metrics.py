@@ -66,8 +66,9 @@ def segment_metrics(roll: np.ndarray, fmt: RollFormat, qualified_steps: int = 2)
     onsets = np.zeros(steps, dtype=bool)
     onsets[[start for start, _, _ in notes]] = True
     bars = roll.reshape(n_bars, fmt.steps_per_bar, pitches)
-    bar_classes = [np.unique(np.nonzero(bar.any(axis=0))[0] + fmt.lowest_pitch) % 12 for bar in bars]
-    used_per_bar = [len(set(classes.tolist())) for classes in bar_classes if len(classes)]
+    used_per_bar = [
+        len(np.unique((np.nonzero(bar.any(axis=0))[0] + fmt.lowest_pitch) % 12)) for bar in bars if bar.any()
+    ]
     no_notes = not notes
     return {
         "note_density": len(notes) / n_bars,

@@ -9,6 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def positive_count(name: str, value) -> int:
+    """``value`` if it is a whole number >= 1 (not a bool), else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
 def one_line_errors(action: Callable[[], T], output: str) -> T:
     """Run ``action``; a refused option or checkpoint (ValueError, exit 2) or an ``output`` that
     cannot be written (OSError, exit 1) ends the process with one line on stderr."""
