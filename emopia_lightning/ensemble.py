@@ -39,7 +39,8 @@ WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in th
 @torch.no_grad()
 def deep_probabilities(model: EmotionClassifier, loader) -> np.ndarray:
     """(clips, classes) softmax probabilities, in the loader's order."""
-    parts = [torch.softmax(model(rolls, lengths), dim=-1) for rolls, lengths, _ in loader]
+    with torch.inference_mode():  # no autograd graph over whole splits
+        parts = [torch.softmax(model(rolls, lengths), dim=-1) for rolls, lengths, _ in loader]
     return torch.cat(parts).numpy()
 
 
