@@ -21,9 +21,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 
-run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), then one generated piece per emotion
+run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), one generated piece per emotion, and how well a judge hears the emotion
 	$(BIN)/python -m emopia_lightning.train model=musegan hydra.run.dir=outputs/demo/train
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 segments=2 out=outputs/demo/generated
+	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
 
 classify: install ## train + test the LSTM emotion classifier (official split), print metrics and output folder
 	$(BIN)/python -m emopia_lightning.train
@@ -42,27 +43,23 @@ bench: install ## benchmarks: parse/roll speed cold and cached, classifier train
 	$(BIN)/python benchmarks/bench_classifier.py model=lstm
 	$(BIN)/python benchmarks/bench_classifier.py model=short_chunk_cnn
 	$(BIN)/python benchmarks/bench_musegan.py
+	$(BIN)/python benchmarks/bench_lightning_overhead.py
 
-musegan-report: install ## the report-scale MuseGAN run: 20k generator steps at batch 16 (~35 min on 2 cores)
+musegan-report: install ## one report-scale MuseGAN run: 20k generator steps at batch 16
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report
 
 # Runs that the generation report needs; each is made once (metrics.json marks a finished run).
 outputs/segment_judge/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train experiment=segment_judge hydra.run.dir=outputs/segment_judge callbacks.progress_bar.refresh_rate=0
-outputs/segment_judge_plain/metrics.json: | install
-	$(BIN)/python -m emopia_lightning.train experiment=segment_judge data.transpose=0 hydra.run.dir=outputs/segment_judge_plain callbacks.progress_bar.refresh_rate=0
-outputs/musegan_report/metrics.json: | install
-	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report callbacks.progress_bar.refresh_rate=0
-outputs/musegan_emotion/metrics.json: | install
-	$(BIN)/python -m emopia_lightning.train experiment=musegan_emotion hydra.run.dir=outputs/musegan_emotion callbacks.progress_bar.refresh_rate=0
+outputs/musegan_report/2/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train -m experiment=musegan_report seed=0,1,2 hydra.sweep.dir=outputs/musegan_report callbacks.progress_bar.refresh_rate=0
 outputs/musegan_no_labels/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report label_aug=false hydra.run.dir=outputs/musegan_no_labels callbacks.progress_bar.refresh_rate=0
 
-generation-report: outputs/segment_judge/metrics.json outputs/segment_judge_plain/metrics.json outputs/musegan_report/metrics.json outputs/musegan_emotion/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the generators (trains the judge and the three report-scale GANs first where missing: ~2.5 h on 2 cores)
-	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_emotion/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval hydra.run.dir=outputs/generation_eval
-	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_report/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt out=experiments/generation_eval_projection hydra.run.dir=outputs/generation_eval_projection
-	# The same generators before a second judge (no transposition in training): how much the verdict depends on the judge.
-	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/musegan_emotion/checkpoints/last.ckpt ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt judge=outputs/segment_judge_plain out=experiments/generation_eval_judge_plain hydra.run.dir=outputs/generation_eval_judge_plain write_clips=false
+REPORT_CKPTS := outputs/musegan_report/0/checkpoints/last.ckpt,outputs/musegan_report/1/checkpoints/last.ckpt,outputs/musegan_report/2/checkpoints/last.ckpt
+generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/2/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the report-scale generators, 3 seeds, with two judges (trains what is missing first: ~1.5 h on 2 cores)
+	$(BIN)/python -m emopia_lightning.evaluate -m ckpt=$(REPORT_CKPTS) ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt hydra.sweep.dir=experiments/generation_eval 'clips_dir=outputs/generation_eval_clips/$${hydra:job.num}'
+	for judge in features cnn; do $(BIN)/python -m emopia_lightning.summarize experiments/generation_eval --group --metrics $$judge/generated/acc $$judge/generated/arousal $$judge/generated/valence $$judge/generated/Q1 $$judge/generated/Q2 $$judge/generated/Q3 $$judge/generated/Q4 $$judge/real/acc $$judge/real/arousal $$judge/ablation/acc agreement/generated sparse_bars/generated --out experiments/generation_eval/summary_$$judge.md; done
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official

@@ -14,7 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # conf/), `${num_classes:${task}}` sizes a classifier head from the task name; the GAN's configs
 # derive sizes with `${multiply:a,b}`, Lightning's step budget with `${optimizer_steps:g,n_critic}`
 # (each generator step is n_critic + 1 optimiser steps) and `${conditional_classes:flag,n}` (0
-# classes builds unconditional nets). `${sweep_group:}` names a multirun's W&B group.
+# classes builds unconditional nets); `${if_labelled:flag,x}` is x with labels, else 0 (the AC-GAN
+# head needs them). `${sweep_group:}` names a multirun's W&B group.
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 OmegaConf.register_new_resolver("num_classes", num_classes, replace=True)
 OmegaConf.register_new_resolver("multiply", lambda a, b: int(a) * int(b), replace=True)
@@ -26,6 +27,7 @@ OmegaConf.register_new_resolver(
 OmegaConf.register_new_resolver(
     "conditional_classes", lambda conditional, n: int(n) if conditional else 0, replace=True
 )
+OmegaConf.register_new_resolver("if_labelled", lambda conditional, x: x if conditional else 0, replace=True)
 
 
 def sweep_group() -> str | None:

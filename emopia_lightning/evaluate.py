@@ -1,11 +1,14 @@
 """Measure what a MuseGAN generator delivers: emotion control and musical closeness to EMOPIA.
 
 ``python -m emopia_lightning.evaluate ckpt=GEN [ablation_ckpt=GEN_WITHOUT_LABELS] [judge=RUN] n=200``
-generates ``n`` segments per quadrant, has a classifier trained on real segments only (the judge,
-``experiment=segment_judge``) name their quadrant, and scores the same judge on real held-out
-segments (the ceiling) beside chance (the floor). Musical metrics compare generated with real
-segments per quadrant. Writes ``results.json``, ``report.md`` and PNGs to ``out``, and every
-generated segment as MIDI to ``clips_dir`` (for listening, or for another judge).
+generates ``n`` segments per quadrant and has two judges of different kinds, each trained on real
+segments only, name their quadrant: the feature judge (SVM + forest on expert features,
+``evaluation.feature_judge``) and the CNN judge (``experiment=segment_judge``). Each judge is also
+scored on real held-out segments (its ceiling) beside chance (the floor), and where the judges
+disagree is reported. Musical metrics compare generated with real segments per quadrant. Writes
+``results.json``, ``report.md`` and PNGs to ``out``, and every generated segment as MIDI to
+``clips_dir``. ``fast=true`` judges emotion control only, with the feature judge (seconds; for a
+checkpoint taken during training).
 """
 
 from __future__ import annotations
@@ -13,12 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
 import numpy as np
-import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -26,8 +27,16 @@ from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
-from emopia_lightning.evaluation.emotion_scores import chance_scores, emotion_scores
-from emopia_lightning.evaluation.judge import Judge, load_judge
+from emopia_lightning.evaluation.emotion_control import (
+    SegmentSet,
+    agreement,
+    generated_segments,
+    judged,
+    sparse_bar_share,
+)
+from emopia_lightning.evaluation.emotion_scores import chance_scores
+from emopia_lightning.evaluation.feature_judge import JudgeCandidates, feature_judge
+from emopia_lightning.evaluation.judge import load_judge
 from emopia_lightning.evaluation.music_metrics import METRICS, metric_table
 from emopia_lightning.evaluation.report import write_report
 from emopia_lightning.models.musegan import MuseGAN
@@ -35,7 +44,7 @@ from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels
+from emopia_lightning.sampling import RollFormat
 from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
@@ -43,22 +52,7 @@ log = logging.getLogger(__name__)
 CLAIM_METRICS = ("note_density", "mean_pitch")  # the report: lower arousal, fewer notes, lower register
 
 
-@dataclass
-class SegmentSet:
-    """(n, steps, pitches) bool segments and the quadrant index (0..3) each has or was asked for."""
-
-    rolls: np.ndarray
-    quadrants: np.ndarray
-
-
-def generated_segments(model: MuseGAN, n: int, seed: int, threshold: float) -> SegmentSet:
-    """``n`` segments asked for each quadrant, in quadrant order."""
-    labels, _ = quadrant_labels(n)
-    rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
-    return SegmentSet(rolls, labels.numpy())
-
-
-def real_segments(judge: Judge, held_out_part: str, steps: int) -> tuple[SegmentSet, SegmentSet]:
+def real_segments(judge, held_out_part: str, steps: int) -> tuple[SegmentSet, SegmentSet]:
     """The judge's real segments: those of ``held_out_part`` (its ceiling), and every part's (the
     real side of the musical comparison)."""
     parts = judge.real_segments().datasets
@@ -70,8 +64,31 @@ def real_segments(judge: Judge, held_out_part: str, steps: int) -> tuple[Segment
     return as_set([parts[held_out_part]]), as_set(parts.values())
 
 
-def judged(judge: Judge, segments: SegmentSet) -> dict:
-    return emotion_scores(segments.quadrants, judge.probabilities(segments.rolls).argmax(axis=1))
+def _judges(cfg: DictConfig, generator_data: dict) -> dict:
+    """name -> judge: the feature judge first (the stronger), then the CNN judge if one is given."""
+    judges = {}
+    if cfg.feature_judge is not None or cfg.fast:
+        candidates = JudgeCandidates.from_options(cfg.feature_judge)
+        judges["features"] = feature_judge(
+            generator_data, cfg.paths.data_dir, cfg.paths.cache_dir, candidates
+        )
+    if cfg.judge and not cfg.fast:
+        judges["cnn"] = load_judge(cfg.judge, generator_data)
+    if not judges:
+        raise ValueError("no judge: keep feature_judge (not null), or give judge=<a segment_judge run>")
+    return judges
+
+
+def _judged_by_all(judges: dict, sets: dict[str, SegmentSet]) -> dict:
+    """judge name -> set name -> emotion scores; and, with two judges, how often they agree."""
+    emotion = {
+        name: {part: judged(judge, segments) for part, segments in sets.items()}
+        for name, judge in judges.items()
+    }
+    if len(judges) == 2:
+        first, second = emotion.values()
+        emotion["agreement"] = {part: agreement(first[part], second[part]) for part in sets}
+    return emotion
 
 
 def _examples(quadrants: np.ndarray, per_quadrant: int, rng: np.random.Generator | None = None) -> list[int]:
@@ -95,18 +112,20 @@ def _write_clips(generated: SegmentSet, clips_dir: Path, fmt: RollFormat) -> Non
 def _figures(
     out: Path, emotion: dict, metrics: dict, sets: dict[str, SegmentSet], cfg: DictConfig, fmt: RollFormat
 ) -> dict[str, Path]:
-    """Confusion matrices, metric distributions and example piano rolls; name -> path."""
+    """Confusion matrices (per judge), metric distributions and example piano rolls; name -> path."""
     titles = {
-        "generated": "judge on generated (rows: asked for)",
-        "real": f"judge on real {cfg.real_part} segments",
-        "ablation": "judge on the ablation's segments (rows: asked for)",
+        "generated": "on generated (rows: asked for)",
+        "real": f"on real {cfg.real_part} segments",
+        "ablation": "on the ablation's segments (rows: asked for)",
     }
     figures = {
-        f"confusion_{name}": plot_confusion_matrix(
-            np.array(scores["confusion"]), QUADRANTS, titles[name], out / f"confusion_{name}.png"
+        f"confusion_{judge}_{part}": plot_confusion_matrix(
+            np.array(scores["confusion"]), QUADRANTS, f"{judge} judge {titles[part]}",
+            out / f"confusion_{judge}_{part}.png",
         )
-        for name, scores in emotion.items()
-    }
+        for judge, parts in emotion.items() if judge != "agreement"
+        for part, scores in parts.items()
+    }  # fmt: skip
     figures["metric_distributions"] = plot_metric_distributions(
         {name: (metrics[name], sets[name].quadrants) for name in ("real", "generated")},
         list(METRICS), QUADRANTS, out / "metric_distributions.png",
@@ -131,45 +150,61 @@ def _check(cfg: DictConfig) -> None:
         raise ValueError(f"real_part must be train, val or test, got {cfg.real_part!r}")
 
 
+def _load_generator(path: str) -> tuple[MuseGAN, dict]:
+    generator, config = load_model(path, MuseGAN, "MuseGAN generator")
+    if not generator.hparams.conditional:
+        log.warning("%s was trained without labels (label_aug=false): expect chance-level control", path)
+    return generator, config
+
+
 def evaluate(cfg: DictConfig) -> dict:
     """Generate, judge, measure and write the report; returns the results written to results.json."""
     _check(cfg)
     started = time.perf_counter()
     out = Path(cfg.out)
-    generator, generator_config = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
-    if not generator.hparams.conditional:
-        log.warning("%s was trained without labels (label_aug=false): expect chance-level control", cfg.ckpt)
-    judge = load_judge(cfg.judge, generator_config["data"])
+    generator, generator_config = _load_generator(cfg.ckpt)
+    judges = _judges(cfg, generator_config["data"])
     fmt = RollFormat.from_data_config(generator_config["data"])
-    held_out, real = real_segments(
-        judge, cfg.real_part, generator_config["data"]["bars_per_segment"] * fmt.steps_per_bar
-    )
-    sets = {
-        "held_out": held_out,
-        "real": real,
-        "generated": generated_segments(generator, cfg.n, cfg.seed, cfg.threshold),
-    }
-    # Keyed by the confusion figures' names; the report names the rows.
-    emotion = {"generated": judged(judge, sets["generated"]), "real": judged(judge, held_out)}
+    segment_steps = generator_config["data"]["bars_per_segment"] * fmt.steps_per_bar
+    held_out, real = real_segments(next(iter(judges.values())), cfg.real_part, segment_steps)
+    sets = {"generated": generated_segments(generator, cfg.n, cfg.seed, cfg.threshold), "real": held_out}
     if cfg.ablation_ckpt:
-        ablation, _ = load_model(cfg.ablation_ckpt, MuseGAN, "MuseGAN generator")
-        emotion["ablation"] = judged(judge, generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold))
-        emotion["ablation"]["label_aug"] = bool(ablation.hparams.conditional)
-
-    log.info("Measuring %d real and %d generated segments", len(real.rolls), len(sets["generated"].rolls))
-    metrics = {
-        name: metric_table(sets[name].rolls, fmt, cfg.qualified_steps) for name in ("real", "generated")
-    }
+        ablation, _ = _load_generator(cfg.ablation_ckpt)
+        sets["ablation"] = generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold)
+    emotion = _judged_by_all(judges, sets)  # keyed by the confusion figures' names
     results = {
         "checkpoint": _shown(cfg.ckpt),
         "ablation_checkpoint": _shown(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
-        "judge": _shown(judge.checkpoint),
+        "ablation_label_aug": bool(ablation.hparams.conditional) if cfg.ablation_ckpt else None,
+        "judges": {name: _described(judge) for name, judge in judges.items()},
         "n_per_quadrant": cfg.n,
         "seed": cfg.seed,
         "threshold": cfg.threshold,
         "real_part": cfg.real_part,
         "emotion": emotion,
         "chance": chance_scores(held_out.quadrants),
+        "sparse_bars": {part: sparse_bar_share(s.rolls, fmt.steps_per_bar) for part, s in sets.items()},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    if not cfg.fast:
+        results.update(_measure(cfg, out, emotion, {**sets, "held_out": held_out, "real": real}, fmt))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, out / "report.md", _command())
+    return results
+
+
+def _measure(cfg: DictConfig, out: Path, emotion: dict, sets: dict[str, SegmentSet], fmt: RollFormat) -> dict:
+    """The full report's parts beyond emotion control: metrics, the arousal claim, figures, clips."""
+    real = sets["real"]
+    log.info("Measuring %d real and %d generated segments", len(real.rolls), len(sets["generated"].rolls))
+    metrics = {
+        name: metric_table(sets[name].rolls, fmt, cfg.qualified_steps) for name in ("real", "generated")
+    }
+    figures = _figures(out, emotion, metrics, sets, cfg, fmt)
+    if cfg.write_clips:
+        _write_clips(sets["generated"], Path(cfg.clips_dir), fmt)
+    return {
         "metrics": per_quadrant_comparison(
             metrics["real"], real.quadrants, metrics["generated"], sets["generated"].quadrants
         ),
@@ -178,16 +213,14 @@ def evaluate(cfg: DictConfig) -> dict:
             name: {m: arousal_claim(metrics[name], sets[name].quadrants, m) for m in CLAIM_METRICS}
             for name in ("real", "generated")
         },
+        "figures": {name: path.name for name, path in figures.items()},
+        "clips_dir": _shown(cfg.clips_dir) if cfg.write_clips else None,
     }
-    figures = _figures(out, emotion, metrics, sets, cfg, fmt)
-    if cfg.write_clips:
-        _write_clips(sets["generated"], Path(cfg.clips_dir), fmt)
-    results["figures"] = {name: path.name for name, path in figures.items()}
-    results["clips_dir"] = _shown(cfg.clips_dir) if cfg.write_clips else None
-    results["seconds"] = round(time.perf_counter() - started, 1)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    write_report(results, out / "report.md", _command())
-    return results
+
+
+def _described(judge) -> dict:
+    record = judge.describe()
+    return {**record, "checkpoint": _shown(record["checkpoint"])} if "checkpoint" in record else record
 
 
 def _shown(path: str | Path) -> str:
@@ -204,11 +237,16 @@ def _command() -> str:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     results = one_line_errors(lambda: evaluate(cfg), cfg.out)
-    generated, real = results["emotion"]["generated"], results["emotion"]["real"]
-    print(
-        f"Generated: accuracy {generated['accuracy']:.3f}, arousal {generated['arousal_accuracy']:.3f}, "
-        f"valence {generated['valence_accuracy']:.3f} (real held-out: {real['accuracy']:.3f}; chance 0.25)"
-    )
+    for name, parts in results["emotion"].items():
+        if name == "agreement":
+            continue
+        generated, real = parts["generated"], parts["real"]
+        print(
+            f"{name} judge: generated accuracy {generated['accuracy']:.3f}, arousal {generated['arousal_accuracy']:.3f}, "
+            f"valence {generated['valence_accuracy']:.3f} | real held-out {real['accuracy']:.3f}, "
+            f"arousal {real['arousal_accuracy']:.3f} | chance 0.25"
+        )
+    print(f"Bars with under two notes: {results['sparse_bars']['generated']:.3f}")
     print(f"Report: {Path(cfg.out) / 'report.md'} ({results['seconds']:.0f} s)")
 
 

@@ -1,7 +1,7 @@
 """Summarise a multirun: mean ± std of its jobs' metrics, grouped by chosen overrides.
 
 ``python -m emopia_lightning.summarize outputs/lstm_official --group task --out experiments/x.md``
-reads every job folder's ``metrics.json`` (or a classical run's ``results.json``) and
+reads every job folder's ``metrics.json`` (or a classical or evaluate run's ``results.json``) and
 ``.hydra/overrides.yaml`` and writes a Markdown table (plus the same numbers as JSON beside it).
 """
 
@@ -29,16 +29,43 @@ def _classical_metrics(results: list[dict]) -> dict[str, float]:
     return metrics
 
 
+def _evaluate_metrics(results: dict) -> dict[str, float]:
+    """An evaluate run's results.json as metrics: ``{judge}/{segments}/{acc|arousal|valence|Q1..}``
+    (e.g. ``features/generated/acc``), and ``sparse_bars/{segments}``."""
+    metrics = {}
+    for judge, parts in results["emotion"].items():
+        if judge == "agreement":
+            metrics.update({f"agreement/{part}": share for part, share in parts.items()})
+            continue
+        for part, scores in parts.items():
+            metrics[f"{judge}/{part}/acc"] = scores["accuracy"]
+            metrics[f"{judge}/{part}/arousal"] = scores["arousal_accuracy"]
+            metrics[f"{judge}/{part}/valence"] = scores["valence_accuracy"]
+            metrics.update(
+                {f"{judge}/{part}/{q}": r for q, r in scores["per_quadrant"].items() if r is not None}
+            )
+    metrics.update({f"sparse_bars/{part}": share for part, share in results["sparse_bars"].items()})
+    return metrics
+
+
+def _job_metrics(job_dir: Path) -> dict[str, float] | None:
+    """A training run's metrics.json, a classical run's or an evaluate run's results.json; None
+    for an unfinished job."""
+    if (job_dir / "metrics.json").exists():
+        return json.loads((job_dir / "metrics.json").read_text())["metrics"]
+    if not (job_dir / "results.json").exists():
+        return None
+    results = json.loads((job_dir / "results.json").read_text())
+    return _evaluate_metrics(results) if isinstance(results, dict) else _classical_metrics(results)
+
+
 def read_jobs(sweep_dir: Path) -> list[dict]:
     """One record per finished job: its overrides (key -> value) and its metrics (a training run's
-    metrics.json, or a classical run's results.json)."""
+    metrics.json, or a classical or evaluate run's results.json)."""
     jobs = []
     for job_dir in sorted(p.parent for p in sweep_dir.glob("*/.hydra")):
-        if (job_dir / "metrics.json").exists():
-            metrics = json.loads((job_dir / "metrics.json").read_text())["metrics"]
-        elif (job_dir / "results.json").exists():
-            metrics = _classical_metrics(json.loads((job_dir / "results.json").read_text()))
-        else:
+        metrics = _job_metrics(job_dir)
+        if metrics is None:
             continue  # unfinished
         overrides = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text())
         pairs = dict(o.split("=", 1) for o in overrides if "=" in o)

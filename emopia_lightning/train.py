@@ -142,11 +142,16 @@ def _monitor_error(error: Exception) -> str | None:
 
 
 def summary(metrics: dict[str, float], output_dir: str) -> str:
-    """Test metrics when there was a test (classifiers), else the last training metrics (GANs)."""
-    stage = "test" if any(k.startswith("test/") for k in metrics) else "train"
-    shown = {k: v for k, v in sorted(metrics.items()) if k.startswith(f"{stage}/")}
-    figures = "  ".join(f"{k}={v:.4f}" for k, v in shown.items())
-    return f"{stage.capitalize()} metrics: {figures or '(none)'}\nOutputs: {output_dir}"
+    """Test metrics when there was a test (classifiers), else the last training metrics and the
+    judged emotion control (GANs)."""
+    tested = any(k.startswith("test/") for k in metrics)
+    lines = []
+    for stage in ("test",) if tested else ("train", "val"):
+        shown = {k: v for k, v in sorted(metrics.items()) if k.startswith(f"{stage}/")}
+        if shown or stage != "val":
+            figures = "  ".join(f"{k}={v:.4f}" for k, v in shown.items())
+            lines.append(f"{stage.capitalize()} metrics: {figures or '(none)'}")
+    return "\n".join([*lines, f"Outputs: {output_dir}"])
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

@@ -17,6 +17,8 @@ from omegaconf import DictConfig, open_dict
 from emopia_lightning import PROJECT_ROOT
 
 CONF_DIR = PROJECT_ROOT / "conf"
+# A feature judge that fits in seconds: one SVM, one blend weight, a small forest.
+TINY_FEATURE_JUDGE = {"svm": [[1.0, 1.0]], "svm_shares": [0.5], "trees": 20}
 
 # Tests share two cores with pytest itself: one torch thread each keeps steps fast.
 torch.set_num_threads(1)
@@ -108,4 +110,6 @@ def compose_train(overrides: list[str], output_dir: Path, cache: Path) -> DictCo
         cfg.paths.output_dir = str(output_dir)
         cfg.paths.cache_dir = str(cache)
         cfg.paths.data_dir = str(emopia_root())
+        if cfg.get("callbacks") and cfg.callbacks.get("judged_emotion"):
+            cfg.callbacks.judged_emotion.candidates = TINY_FEATURE_JUDGE  # seconds, not a minute
     return cfg

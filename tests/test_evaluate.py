@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from test_musegan import NO_WAV, TINY_GAN
 
-from conftest import compose_train, emopia_root
+from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.notes import read_notes
@@ -64,39 +64,57 @@ def generators(tmp_path_factory, cache_dir):
     return paths
 
 
-def _config(tmp_path, **values):
+def _config(tmp_path, cache_dir, **values):
+    # threshold 0.02: the tiny generators are a few steps from their start at 5 % density.
     base = {
-        "n": 3, "seed": 0, "threshold": 0.5, "real_part": "test", "qualified_steps": 2, "examples": 1,
-        "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"), "clips_dir": str(tmp_path / "clips"),
+        "n": 3, "seed": 0, "threshold": 0.02, "real_part": "test", "qualified_steps": 2, "examples": 1,
+        "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
+        "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
+        "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
     }  # fmt: skip
     return OmegaConf.create({**base, **values})
 
 
-def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_path, judge_run, generators):
+def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
+    tmp_path, judge_run, generators, cache_dir
+):
     cfg = _config(
-        tmp_path, ckpt=str(generators["true"]), ablation_ckpt=str(generators["false"]), judge=str(judge_run)
-    )
+        tmp_path, cache_dir, ckpt=str(generators["true"]), ablation_ckpt=str(generators["false"]),
+        judge=str(judge_run),
+    )  # fmt: skip
     results = evaluate(cfg)
-    emotion = results["emotion"]
-    assert emotion["generated"]["n"] == 12 and emotion["ablation"]["n"] == 12
-    assert emotion["ablation"]["label_aug"] is False
     judge = load_judge(judge_run, SEGMENT_SHAPE)
     held_out = judge.real_segments().datasets["test"]
-    assert emotion["real"]["n"] == len(held_out)
-    assert (
-        np.sum(emotion["real"]["confusion"], axis=1).tolist()
-        == np.bincount(held_out.targets, minlength=4).tolist()
-    )
+    assert results["ablation_label_aug"] is False
+    for name in ("features", "cnn"):  # two judges of different kinds, each on every set
+        emotion = results["emotion"][name]
+        assert emotion["generated"]["n"] == 12 and emotion["ablation"]["n"] == 12
+        assert emotion["real"]["n"] == len(held_out)
+        assert (
+            np.sum(emotion["real"]["confusion"], axis=1).tolist()
+            == np.bincount(held_out.targets, minlength=4).tolist()
+        )
+    # Agreement is the share of segments both judges put in the same quadrant.
+    both = [np.array(results["emotion"][name]["generated"]["predictions"]) for name in ("features", "cnn")]
+    assert results["emotion"]["agreement"]["generated"] == pytest.approx(np.mean(both[0] == both[1]))
+    assert results["judges"]["features"]["test_accuracy"] == pytest.approx(
+        results["emotion"]["features"]["real"]["accuracy"]
+    )  # the judge's own record of its real ceiling is what the report measures again
     # The real distributions are measured on every segment of the judge's split.
     assert results["n_real_segments"] == sum(len(d) for d in judge.real_segments().datasets.values())
     assert results["metrics"]["note_density"]["Q1"]["generated"]["n"] == 3
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| generated | 12 |" in report and "ablation (label_aug=false)" in report
     assert f"| real held-out (test) | {len(held_out)} |" in report
-    assert sorted(results["figures"]) == [
-        "confusion_ablation", "confusion_generated", "confusion_real", "metric_distributions",
-        "piano_rolls_generated", "piano_rolls_real",
-    ]  # fmt: skip
+    assert "name the same quadrant" in report
+    assert sorted(results["figures"]) == sorted(
+        [
+            f"confusion_{judge}_{part}"
+            for judge in ("features", "cnn")
+            for part in ("generated", "real", "ablation")
+        ]
+        + ["metric_distributions", "piano_rolls_generated", "piano_rolls_real"]
+    )
     for name in results["figures"].values():
         assert (tmp_path / "report" / name).stat().st_size > 1000, name
     assert json.loads((tmp_path / "report" / "results.json").read_text())["n_per_quadrant"] == 3
@@ -105,15 +123,16 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(tmp_p
     clips = sorted((tmp_path / "clips").rglob("*.mid"))
     assert [c.parent.name for c in clips] == ["Q1"] * 3 + ["Q2"] * 3 + ["Q3"] * 3 + ["Q4"] * 3
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
-    generated = generated_segments(generator, 3, 0, 0.5)
+    generated = generated_segments(generator, 3, 0, cfg.threshold)
     first_q2 = generated.rolls[generated.quadrants == 1][0]
     again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).astype(bool)
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
 
 
-def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators):
+def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators, cache_dir):
     cfg = _config(
         tmp_path,
+        cache_dir,
         ckpt=str(generators["true"]),
         judge=str(judge_run),
         n=1,
@@ -145,16 +164,37 @@ def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, g
         load_judge(judge_run, {**SEGMENT_SHAPE, "bars_per_segment": 2})
     # A generator checkpoint given as the judge.
     with pytest.raises(CheckpointError, match="not a segment judge"):
-        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge=str(generators["true"])))
+        evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(generators["true"])))
     # A run folder that never finished.
     with pytest.raises(CheckpointError, match="no metrics.json"):
-        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge=str(tmp_path)))
+        evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(tmp_path)))
 
 
-@pytest.mark.parametrize("values, message", [({"n": 0}, "n must be"), ({"real_part": "all"}, "real_part")])
-def test_bad_options_are_refused_before_any_work(tmp_path, generators, values, message):
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"n": 0}, "n must be"),
+        ({"real_part": "all"}, "real_part"),
+        ({"feature_judge": None, "judge": None}, "no judge"),
+        ({"feature_judge": {"forest": 3}}, "unknown feature judge options"),
+    ],
+)
+def test_bad_options_are_refused_before_any_work(tmp_path, generators, cache_dir, values, message):
     with pytest.raises(ValueError, match=message):
-        evaluate(_config(tmp_path, ckpt=str(generators["true"]), judge="unused", **values))
+        evaluate(
+            _config(tmp_path, cache_dir, **{"ckpt": str(generators["true"]), "judge": "unused", **values})
+        )
+
+
+def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
+    cfg = _config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge="unused", fast=True, n=5)
+    results = evaluate(cfg)
+    assert list(results["emotion"]) == ["features"]  # the CNN judge is not read in fast mode
+    generated = results["emotion"]["features"]["generated"]
+    assert generated["n"] == 20 and np.sum(generated["confusion"], axis=1).tolist() == [5, 5, 5, 5]
+    assert "metrics" not in results and "figures" not in results and not (tmp_path / "clips").exists()
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| generated | 20 |" in report and "Musical metrics" not in report
 
 
 def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):

@@ -32,7 +32,8 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 # Bump when a feature's definition changes: it is part of the cache key.
 FEATURES_VERSION = 3
 
-_REPORT_ROLL = TimeRollSpec(fs=100, lowest_pitch=0, n_pitches=128, velocity=False)
+REPORT_FPS = 100
+_REPORT_ROLL = TimeRollSpec(fs=REPORT_FPS, lowest_pitch=0, n_pitches=128, velocity=False)
 
 
 def report_roll(notes: Notes) -> np.ndarray:

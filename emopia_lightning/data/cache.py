@@ -1,7 +1,8 @@
 """An on-disk cache of rendered rolls, keyed on everything that shapes them.
 
-One folder per key holds ``rolls.npy`` (every clip's roll stacked along time) and ``index.json``.
-It is written to a temporary folder and renamed into place, so a run killed mid-write leaves no
+One folder per key holds ``rolls.npy`` (every clip's roll stacked along time) and ``index.json``
+(other derived data, such as a fitted judge, writes its own files through ``write_entry``). It is
+written to a temporary folder and renamed into place, so a run killed mid-write leaves no
 half-written entry behind.
 """
 
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +34,12 @@ def entry_dir(cache_dir: str | os.PathLike, kind: str, key: str) -> Path:
     return Path(cache_dir) / f"{kind}-{key}"
 
 
-def save_entry(folder: Path, rolls: np.ndarray, index: dict) -> None:
+def write_entry(folder: Path, write: Callable[[Path], None]) -> None:
+    """Have ``write(staging)`` fill a temporary folder, then rename it to ``folder`` in one step."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        np.save(staging / "rolls.npy", rolls)
-        (staging / "index.json").write_text(json.dumps(index))
+        write(staging)
         try:
             os.replace(staging, folder)
         except OSError:  # another process finished the same entry first: theirs is as good
@@ -45,6 +47,14 @@ def save_entry(folder: Path, rolls: np.ndarray, index: dict) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def save_entry(folder: Path, rolls: np.ndarray, index: dict) -> None:
+    def write(staging: Path) -> None:
+        np.save(staging / "rolls.npy", rolls)
+        (staging / "index.json").write_text(json.dumps(index))
+
+    write_entry(folder, write)
 
 
 def load_entry(folder: Path) -> tuple[np.ndarray, dict] | None:

@@ -1,4 +1,4 @@
-"""The judge of generated music: an emotion classifier trained on real segments only.
+"""The CNN judge of generated music: an emotion classifier trained on real segments only.
 
 ``experiment=segment_judge`` trains it (ShortChunkCNN_Res on real 4-bar segments of the official
 split, chosen on the validation songs). Here it is loaded back, checked to read the generator's
@@ -23,10 +23,15 @@ SEGMENT_KEYS = ("steps_per_beat", "beats_per_bar", "bars_per_segment", "lowest_p
 
 
 @dataclass
-class Judge:
+class CNNJudge:
     model: EmotionClassifier
     config: dict
     checkpoint: Path
+    name = "cnn"
+
+    def describe(self) -> dict:
+        """What the report says of this judge: its kind and checkpoint."""
+        return {"kind": "ShortChunkCNN_Res on the roll", "checkpoint": str(self.checkpoint)}
 
     @property
     def data(self) -> dict:
@@ -49,7 +54,7 @@ class Judge:
         return datamodule
 
 
-def load_judge(path: str | Path, generator_data: dict) -> Judge:
+def load_judge(path: str | Path, generator_data: dict) -> CNNJudge:
     """The judge of a run folder (its validation-chosen checkpoint) or a checkpoint file.
 
     Refuses a judge that is not a 4-quadrant segment classifier of the generator's segment shape.
@@ -66,4 +71,4 @@ def load_judge(path: str | Path, generator_data: dict) -> Judge:
         raise CheckpointError(
             f"{checkpoint}: the judge reads other segments than the generator writes ({', '.join(different)})"
         )
-    return Judge(model, config, checkpoint)
+    return CNNJudge(model, config, checkpoint)

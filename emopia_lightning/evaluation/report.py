@@ -13,29 +13,62 @@ def _number(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+PART_NAMES = {
+    "generated": "generated",
+    "ablation": "ablation (label_aug={label_aug})",
+    "real": "real held-out ({real_part})",
+}
+
+
+def _judge_name(name: str, judge: dict) -> str:
+    if name == "features":
+        return f"features ({judge['kind']}; real val {judge['val_accuracy']:.3f})"
+    return f"{name} ({judge['kind']})"
+
+
 def _emotion_rows(results: dict) -> list[str]:
     rows = [
-        "| clips | n | accuracy | " + " | ".join(QUADRANTS) + " | arousal | valence |",
-        "|---|---|---|" + "---|" * len(QUADRANTS) + "---|---|",
+        "| judge | segments | n | accuracy | " + " | ".join(QUADRANTS) + " | arousal | valence |",
+        "|---|---|---|---|" + "---|" * len(QUADRANTS) + "---|---|",
     ]
-    for name, scores in results["emotion"].items():
-        if name == "real":
-            name = f"real held-out ({results['real_part']})"
-        elif name == "ablation":
-            name = f"ablation (label_aug={str(scores['label_aug']).lower()})"
-        recall = " | ".join(_number(scores["per_quadrant"][q]) for q in QUADRANTS)
-        rows.append(
-            f"| {name} | {scores['n']} | **{scores['accuracy']:.3f}** | {recall} | "
-            f"{scores['arousal_accuracy']:.3f} | {scores['valence_accuracy']:.3f} |"
-        )
+    label_aug = str(results.get("ablation_label_aug")).lower()
+    for judge, parts in results["emotion"].items():
+        if judge == "agreement":
+            continue
+        for part, scores in parts.items():
+            name = PART_NAMES[part].format(label_aug=label_aug, real_part=results["real_part"])
+            recall = " | ".join(_number(scores["per_quadrant"][q]) for q in QUADRANTS)
+            rows.append(
+                f"| {_judge_name(judge, results['judges'][judge])} | {name} | {scores['n']} | "
+                f"**{scores['accuracy']:.3f}** | {recall} | "
+                f"{scores['arousal_accuracy']:.3f} | {scores['valence_accuracy']:.3f} |"
+            )
     for name, chance in results["chance"].items():
         label = "chance: uniform guess" if name == "uniform" else "chance: always the held-out set's majority"
         blanks = " | ".join("" for _ in QUADRANTS)
         rows.append(
-            f"| {label} | | {chance['accuracy']:.3f} | {blanks} | "
+            f"| {label} | | | {chance['accuracy']:.3f} | {blanks} | "
             f"{chance['arousal_accuracy']:.3f} | {chance['valence_accuracy']:.3f} |"
         )
     return rows
+
+
+def _agreement_lines(results: dict) -> list[str]:
+    """Where the two judges disagree: how often they name the same quadrant, per set of segments."""
+    agreement = results["emotion"].get("agreement")
+    if not agreement:
+        return []
+    shares = ", ".join(f"{part} {share:.3f}" for part, share in agreement.items())
+    judges = [j for j in results["emotion"] if j != "agreement"]
+    gaps = []
+    for part in agreement:
+        first, second = (results["emotion"][j][part]["accuracy"] for j in judges)
+        gaps.append(f"{part} {first - second:+.3f}")
+    return [
+        "",
+        f"The two judges name the same quadrant for this share of segments: {shares}. "
+        f"Accuracy of the {judges[0]} judge minus the {judges[1]} judge: {', '.join(gaps)}.",
+    ]
 
 
 def _metric_rows(results: dict) -> list[str]:
@@ -73,27 +106,36 @@ def _claim_rows(results: dict) -> list[str]:
 
 def write_report(results: dict, path: str | Path, command: str) -> Path:
     """Write the report; figures are referenced by the file names in ``results['figures']``."""
-    figures = results["figures"]
+    figures = results.get("figures", {})
+    judges = ", ".join(f"`{name}`" for name in results["judges"])
     lines = [
         "# What the generator delivers: emotion control and musical metrics",
         "",
         f"Command: `{command}` ({results['seconds']:.0f} s). Generator `{results['checkpoint']}`; "
         f"{results['n_per_quadrant']} segments asked for per quadrant (seed {results['seed']}, "
-        f"threshold {results['threshold']}). Judge: `{results['judge']}`, a classifier trained on real "
-        "segments only and chosen on validation songs.",
+        f"threshold {results['threshold']}). Judges: {judges}, classifiers trained on real segments "
+        "only (the official split's training songs) and chosen on its validation songs.",
         "",
         "## Emotion control",
         "",
-        f"The judge names the quadrant of each generated segment. Rows: accuracy against the quadrant asked for "
-        f"(generated) or the true one (real); per-quadrant recall; arousal and valence read off the quadrants. "
-        f"The real held-out ({results['real_part']}) row is the judge's ceiling on real music it never saw.",
+        "Each judge names the quadrant of each generated segment. Rows: accuracy against the quadrant "
+        "asked for (generated) or the true one (real); per-quadrant recall; arousal and valence read off "
+        f"the quadrants. The real held-out ({results['real_part']}) rows are each judge's ceiling on real "
+        "music it never saw.",
         "",
         *_emotion_rows(results),
+        *_agreement_lines(results),
         "",
-        f"![confusion, generated]({figures['confusion_generated']}) ![confusion, real]({figures['confusion_real']})",
+        "Share of bars with fewer than two note onsets: "
+        + ", ".join(f"{part} {share:.3f}" for part, share in results["sparse_bars"].items())
+        + ".",
+        "",
+        " ".join(f"![{name}]({file})" for name, file in figures.items() if name.startswith("confusion_")),
     ]
-    if "confusion_ablation" in figures:
-        lines += ["", f"![confusion, ablation]({figures['confusion_ablation']})"]
+    if "metrics" not in results:  # fast=true: emotion control only
+        path = Path(path)
+        path.write_text("\n".join(lines) + "\n")
+        return path
     lines += [
         "",
         "## Musical metrics, real against generated",

@@ -18,6 +18,11 @@ small strided convolutions (and the critic's double backward through them) are d
 overhead.
 
 ``n_classes=0`` builds the unconditional nets, which ignore labels.
+
+``binary=True`` makes the generator's notes deterministic binary neurons (BinaryMuseGAN, Dong &
+Yang 2018): in training its output is 0/1 (a note sounds where its probability exceeds one half),
+with the straight-through estimator's gradient, so the critic compares binary rolls with binary
+rolls and cannot be fooled by many half-on cells; in eval mode it returns the probabilities.
 """
 
 from __future__ import annotations
@@ -83,10 +88,12 @@ class MuseGANGenerator(nn.Module):
         steps_per_bar: int = 16,
         n_pitches: int = 84,
         channels: tuple[int, int, int] = (64, 32, 16),
+        binary: bool = False,
+        initial_density: float = 0.5,
     ):
         super().__init__()
         _check_shape(steps_per_bar, n_pitches)
-        self.latent_dim, self.n_bars = latent_dim, n_bars
+        self.latent_dim, self.n_bars, self.binary = latent_dim, n_bars, binary
         self.octaves, self.first_steps = n_pitches // 12, steps_per_bar // 4
         self.label_embedding = _label_embedding(n_classes, label_dim)
         condition = label_dim if n_classes > 0 else 0
@@ -104,6 +111,11 @@ class MuseGANGenerator(nn.Module):
         )
         self.upsample = nn.Sequential(TimeUpsample(c0, c1), TimeUpsample(c1, c2))  # time x4: a bar
         self.to_pitches = nn.Linear(c2, 12)  # an octave cell -> its 12 pitches
+        # Start near the data's share of sounding cells rather than at one half: a generator that
+        # starts with every cell half on spends its first thousands of steps learning to be quiet.
+        if not 0 < initial_density < 1:
+            raise ValueError(f"initial_density must be in (0, 1), got {initial_density}")
+        nn.init.constant_(self.to_pitches.bias, float(torch.logit(torch.tensor(initial_density))))
 
     @property
     def conditional(self) -> bool:
@@ -122,6 +134,8 @@ class MuseGANGenerator(nn.Module):
         hidden = self.project(bar_inputs).view(-1, self.first_steps, self.octaves, self.channels0)
         hidden = self.upsample(hidden)  # (B*bars, steps, octaves, c2)
         notes = torch.sigmoid(self.to_pitches(hidden))  # (B*bars, steps, octaves, 12)
+        if self.binary and self.training:  # forward 0/1, backward the sigmoid's gradient
+            notes = notes + ((notes > 0.5).to(notes.dtype) - notes).detach()
         return notes.reshape(batch, self.n_bars, hidden.shape[1], self.octaves * 12)
 
 

@@ -1,0 +1,60 @@
+"""Does a generator's music carry the emotion asked for? Segments asked for each quadrant, judged.
+
+Shared by ``python -m emopia_lightning.evaluate`` (the full report and its fast mode) and by the
+training callback that logs ``val/judged_acc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from emopia_lightning.evaluation.emotion_scores import emotion_scores
+from emopia_lightning.sampling import generate_pieces, quadrant_labels
+
+MIN_NOTES_PER_BAR = 2  # a bar with fewer note onsets counts as near-empty
+
+
+class SegmentJudge(Protocol):
+    """What every judge offers: a short name and quadrant probabilities of segments."""
+
+    name: str
+
+    def probabilities(self, rolls: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class SegmentSet:
+    """(n, steps, pitches) bool segments and the quadrant index (0..3) each has or was asked for."""
+
+    rolls: np.ndarray
+    quadrants: np.ndarray
+
+
+def generated_segments(model, n: int, seed: int, threshold: float) -> SegmentSet:
+    """``n`` segments asked for each quadrant, in quadrant order."""
+    labels, _ = quadrant_labels(n)
+    rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
+    return SegmentSet(rolls, labels.numpy())
+
+
+def judged(judge: SegmentJudge, segments: SegmentSet) -> dict:
+    """The judge's emotion scores of ``segments`` (see ``emotion_scores``), plus its predictions."""
+    predictions = judge.probabilities(segments.rolls).argmax(axis=1)
+    return {**emotion_scores(segments.quadrants, predictions), "predictions": predictions.tolist()}
+
+
+def sparse_bar_share(rolls: np.ndarray, steps_per_bar: int) -> float:
+    """Share of bars of (n, steps, pitches) rolls with fewer than MIN_NOTES_PER_BAR note onsets."""
+    rolls = np.asarray(rolls, dtype=bool)
+    onsets = rolls & ~np.pad(rolls, ((0, 0), (1, 0), (0, 0)))[:, :-1]  # active now, not a step before
+    per_bar = onsets.reshape(len(rolls), -1, steps_per_bar * rolls.shape[-1]).sum(axis=2)  # (n, bars)
+    return float(np.mean(per_bar < MIN_NOTES_PER_BAR)) if per_bar.size else 0.0
+
+
+def agreement(first: dict, second: dict) -> float:
+    """Share of segments two judges put in the same quadrant."""
+    return float(np.mean(np.array(first["predictions"]) == np.array(second["predictions"])))

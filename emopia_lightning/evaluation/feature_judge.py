@@ -1,0 +1,219 @@
+"""The feature judge: an RBF SVM and a random forest on per-segment expert features, blended.
+
+It judges generated segments beside the CNN judge (``evaluation.judge``), and it is the stronger of
+the two on real music. It is fitted on the official split's training songs; the SVM's settings and
+the blend weight are chosen on the validation songs; the test songs give its real held-out
+accuracy, which nothing is chosen on. A fitted judge is cached (``data.cache``) under a key of
+the data's fingerprint, the segment layout and the judge's settings, as a skops file: loading it
+runs no code and accepts scikit-learn and numpy types only, as checkpoints load with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import skops.io
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from tqdm.auto import tqdm
+
+from emopia_lightning.classical.features import EXPERT_NAMES, FEATURES_VERSION
+from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
+from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.evaluation.segment_features import segment_features
+from emopia_lightning.sampling import RollFormat
+
+log = logging.getLogger(__name__)
+
+JUDGE_VERSION = 2  # bump when the fitting below changes
+SEGMENT_KEYS = ("steps_per_beat", "beats_per_bar", "bars_per_segment", "lowest_pitch", "n_pitches")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.")  # the only types a judge file may hold
+
+
+class JudgeFileError(ValueError):
+    """A judge file that holds something other than a fitted scikit-learn model."""
+
+
+def judge_data_config(generator_data: dict, root: str, cache_dir: str) -> dict:
+    """The segment data a judge of these segments reads: the same layout on the official split,
+    EMOPIA found where this machine keeps it."""
+    data = {k: v for k, v in generator_data.items() if k != "batch_size"}
+    data.update(_target_=f"{EmopiaSegmentDataModule.__module__}.{EmopiaSegmentDataModule.__name__}")
+    data.update(root=root, cache_dir=cache_dir, split={"name": "official", "seed": 0})
+    data.update(transpose=0, sequences=False, progress=False)
+    return data
+
+
+@dataclass(frozen=True)
+class JudgeCandidates:
+    """What is tried, and chosen on the validation songs: the SVM's (C, gamma as a multiple of
+    1 / n_features), the SVM's share of the blended probabilities, and the forest's size."""
+
+    svm: tuple[tuple[float, float], ...] = ((1.0, 0.5), (1.0, 1.0), (3.0, 0.5), (3.0, 1.0))
+    svm_shares: tuple[float, ...] = (0.3, 0.5, 0.7)
+    trees: int = 500
+
+    @classmethod
+    def from_options(cls, options: Mapping | None) -> JudgeCandidates:
+        """Defaults, with any of ``svm``, ``svm_shares``, ``trees`` given (a config's plain values)."""
+        options = dict(options or {})
+        unknown = set(options) - {"svm", "svm_shares", "trees"}
+        if unknown:
+            raise ValueError(
+                f"unknown feature judge options {sorted(unknown)}; known: svm, svm_shares, trees"
+            )
+        if "svm" in options:
+            options["svm"] = tuple((float(c), float(g)) for c, g in options["svm"])
+        if "svm_shares" in options:
+            options["svm_shares"] = tuple(float(share) for share in options["svm_shares"])
+        return cls(**options)
+
+    def key(self) -> dict:
+        return {"svm": [list(s) for s in self.svm], "svm_shares": list(self.svm_shares), "trees": self.trees}
+
+
+@dataclass
+class FeatureJudge:
+    """A fitted blend; ``record`` holds its choices and its accuracy on real validation and test
+    segments."""
+
+    model: VotingClassifier
+    record: dict
+    data: dict
+    name = "features"
+
+    @property
+    def format(self) -> RollFormat:
+        return RollFormat.from_data_config(self.data)
+
+    def describe(self) -> dict:
+        """What the report says of this judge: its kind, choices and real accuracies."""
+        return {"kind": "RBF SVM + random forest on expert features", **self.record}
+
+    def probabilities(self, rolls: np.ndarray) -> np.ndarray:
+        """(n, 4) quadrant probabilities of (n, steps, pitches) segments."""
+        if not len(rolls):
+            return np.zeros((0, len(self.record["classes"])))
+        return self.model.predict_proba(segment_features(rolls, self.format))
+
+    def real_segments(self) -> EmopiaSegmentDataModule:
+        datamodule = instantiate(OmegaConf.create(self.data))
+        datamodule.setup("test")
+        return datamodule
+
+
+def _part_features(datamodule: EmopiaSegmentDataModule, fmt: RollFormat) -> dict[str, tuple]:
+    parts = {}
+    for part, dataset in datamodule.datasets.items():
+        rolls = dataset.segments.rolls
+        parts[part] = (segment_features(rolls.reshape(len(rolls), -1, rolls.shape[-1]), fmt), dataset.targets)
+    return parts
+
+
+def _blend(c: float, gamma_scale: float, n_features: int, trees: int, seed: int) -> VotingClassifier:
+    # Platt-scaled probabilities from inner CV (scikit-learn's replacement for SVC(probability=True)).
+    calibrated = CalibratedClassifierCV(
+        SVC(C=c, gamma=gamma_scale / n_features), method="sigmoid", ensemble=False
+    )
+    svm = make_pipeline(StandardScaler(), calibrated)
+    forest = RandomForestClassifier(trees, random_state=seed, n_jobs=-1)
+    return VotingClassifier([("svm", svm), ("forest", forest)], voting="soft")
+
+
+def fit_feature_judge(
+    datamodule: EmopiaSegmentDataModule, candidates: JudgeCandidates, seed: int = 0
+) -> tuple[VotingClassifier, dict]:
+    """Fit every candidate on the training songs; keep the best on the validation songs."""
+    fmt = RollFormat.from_data_config(datamodule.hparams)
+    parts = _part_features(datamodule, fmt)
+    (x_train, y_train), (x_val, y_val) = parts["train"], parts["val"]
+    best = None
+    for c, gamma_scale in tqdm(candidates.svm, desc="Fitting the feature judge", unit="candidate"):
+        blend = _blend(c, gamma_scale, x_train.shape[1], candidates.trees, seed).fit(x_train, y_train)
+        for share in candidates.svm_shares:
+            blend.weights = [share, 1 - share]  # soft voting reads the weights at predict time
+            accuracy = float(np.mean(blend.predict(x_val) == y_val))
+            if best is None or accuracy > best[0]:
+                best = (accuracy, blend, {"svm_C": c, "svm_gamma_scale": gamma_scale, "svm_share": share})
+    val_accuracy, blend, chosen = best
+    blend.weights = [chosen["svm_share"], 1 - chosen["svm_share"]]
+    x_test, y_test = parts["test"]
+    record = {
+        "classes": list(datamodule.class_names),
+        "chosen": chosen,
+        "val_accuracy": val_accuracy,
+        "test_accuracy": float(np.mean(blend.predict(x_test) == y_test)),  # reported, never chosen on
+        "segments": {part: int(len(y)) for part, (_, y) in parts.items()},
+        "features": list(EXPERT_NAMES),
+        "seed": seed,
+    }
+    return blend, record
+
+
+def _entry(data: dict, cache_dir: str, candidates: JudgeCandidates, seed: int) -> Path:
+    source = locate_emopia(data["root"])
+    settings = {
+        "kind": "feature_judge",
+        "layout": {k: data[k] for k in SEGMENT_KEYS},
+        "hop_bars": data.get("hop_bars"),
+        "seed": seed,
+        "version": JUDGE_VERSION,
+        "features_version": FEATURES_VERSION,
+        "candidates": candidates.key(),
+    }
+    return entry_dir(cache_dir, "feature_judge", cache_key(source.fingerprint(), settings))
+
+
+def load_judge_file(path: str | Path) -> VotingClassifier:
+    """A skops judge file, refused (:class:`JudgeFileError`) if it holds any type outside
+    scikit-learn and numpy; nothing in it runs."""
+    path = Path(path)
+    try:
+        types = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # not a skops archive at all
+        raise JudgeFileError(f"{path}: not a judge file ({type(error).__name__})") from None
+    refused = [t for t in types if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise JudgeFileError(f"{path}: holds {refused}, which will not be loaded")
+    model = skops.io.load(path, trusted=types)
+    if not isinstance(model, VotingClassifier):
+        raise JudgeFileError(f"{path}: holds a {type(model).__name__}, not a fitted feature judge")
+    return model
+
+
+def feature_judge(
+    generator_data: dict, root: str, cache_dir: str,
+    candidates: JudgeCandidates = JudgeCandidates(), seed: int = 0,
+) -> FeatureJudge:  # fmt: skip
+    """The feature judge of the generator's segment layout: from the cache, or fitted (~1 min on
+    2 cores)."""
+    data = judge_data_config(generator_data, root, cache_dir)
+    folder = _entry(data, cache_dir, candidates, seed)
+    model_path, record_path = folder / "judge.skops", folder / "judge.json"
+    if not model_path.is_file():
+        datamodule = instantiate(OmegaConf.create(data))
+        datamodule.setup()
+        model, record = fit_feature_judge(datamodule, candidates, seed)
+
+        def write(staging: Path) -> None:
+            skops.io.dump(model, staging / "judge.skops")
+            (staging / "judge.json").write_text(json.dumps(record, indent=2))
+
+        write_entry(folder, write)
+        log.info(
+            "Feature judge fitted: real validation %.3f, test %.3f (%s)",
+            record["val_accuracy"], record["test_accuracy"], folder,
+        )  # fmt: skip
+    return FeatureJudge(load_judge_file(model_path), json.loads(record_path.read_text()), data)

@@ -1,0 +1,113 @@
+"""The feature judge: segment features, fitting on training songs only, safe loading, and the
+judged-emotion metric a GAN run logs."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from test_musegan import NO_WAV, TINY_GAN
+
+from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root
+from emopia_lightning.classical.features import EXPERT_NAMES
+from emopia_lightning.evaluation.emotion_control import sparse_bar_share
+from emopia_lightning.evaluation.feature_judge import (
+    JudgeCandidates,
+    JudgeFileError,
+    feature_judge,
+    load_judge_file,
+)
+from emopia_lightning.evaluation.segment_features import segment_features, segment_notes
+from emopia_lightning.sampling import RollFormat
+from emopia_lightning.train import train
+
+FMT = RollFormat(lowest_pitch=22, steps_per_beat=4, beats_per_bar=4)
+LAYOUT = {"steps_per_beat": 4, "beats_per_bar": 4, "bars_per_segment": 4, "lowest_pitch": 22, "n_pitches": 84}
+
+
+@pytest.fixture(scope="module")
+def judge(cache_dir):
+    candidates = JudgeCandidates.from_options(TINY_FEATURE_JUDGE)
+    return feature_judge({**LAYOUT, "hop_bars": None}, str(emopia_root()), str(cache_dir), candidates)
+
+
+def test_segment_notes_are_the_runs_of_the_roll_at_120_bpm():
+    roll = np.zeros((64, 84), bool)
+    roll[0:4, 38] = True  # MIDI 60, a quarter note from the start
+    roll[8:9, 42] = True  # MIDI 64, a sixteenth on beat 3
+    notes = segment_notes(roll, FMT)
+    assert notes.pitch.tolist() == [60, 64]
+    assert notes.start_beat.tolist() == [0.0, 2.0] and notes.end_beat.tolist() == [1.0, 2.25]
+    assert notes.start_s.tolist() == [0.0, 1.0] and notes.end_s.tolist() == [0.5, 1.125]
+    assert segment_notes(np.zeros((64, 84), bool), FMT) is None
+
+
+def test_segment_features_describe_each_segment_and_zero_an_empty_one():
+    rolls = np.zeros((2, 64, 84), bool)
+    rolls[0, 0:4, 38] = rolls[0, 8:9, 42] = True
+    features = segment_features(rolls, FMT)
+    assert features.shape == (2, len(EXPERT_NAMES))
+    named = dict(zip(EXPERT_NAMES, features[0]))
+    assert named["note_density"] == pytest.approx(2 / 8.0)  # two notes in 8 seconds
+    assert named["pitch_mean"] == 62 and named["pitch_range"] == 4
+    assert not features[1].any()
+
+
+def test_sparse_bars_count_bars_with_under_two_onsets():
+    rolls = np.zeros((1, 64, 84), bool)
+    rolls[0, 0:15, 10] = True  # bar 1: one held note (one onset)
+    rolls[0, 16, 10] = rolls[0, 18, 10] = True  # bar 2: two onsets of one pitch
+    rolls[0, 32, 10] = rolls[0, 32, 14] = True  # bar 3: a two-note chord; bar 4: silence
+    assert sparse_bar_share(rolls, 16) == pytest.approx(2 / 4)
+
+
+def test_the_judge_is_fitted_on_training_songs_and_cached(judge, cache_dir):
+    record = judge.record
+    assert record["segments"] == {"train": 3400, "val": 943, "test": 382}  # the official split's songs
+    assert record["chosen"] == {"svm_C": 1.0, "svm_gamma_scale": 1.0, "svm_share": 0.5}
+    assert 0.25 < record["val_accuracy"] <= 1 and 0.25 < record["test_accuracy"] <= 1
+    held_out = judge.real_segments().datasets["test"]
+    rolls = held_out.segments.rolls.reshape(len(held_out), 64, 84)
+    probabilities = judge.probabilities(rolls)
+    assert probabilities.shape == (382, 4) and np.allclose(probabilities.sum(axis=1), 1)
+    assert np.mean(probabilities.argmax(axis=1) == held_out.targets) == pytest.approx(record["test_accuracy"])
+    entries = list(cache_dir.glob("feature_judge-*"))
+    assert all(sorted(p.name for p in entry.iterdir()) == ["judge.json", "judge.skops"] for entry in entries)
+    again = feature_judge(
+        {**LAYOUT, "hop_bars": None}, str(emopia_root()), str(cache_dir),
+        JudgeCandidates.from_options(TINY_FEATURE_JUDGE),
+    )  # fmt: skip
+    assert again.record == record and len(list(cache_dir.glob("feature_judge-*"))) == len(entries)  # read
+
+
+def test_a_judge_file_holding_other_types_is_refused(judge, cache_dir, tmp_path):
+    entry = next(cache_dir.glob("feature_judge-*"))
+    with zipfile.ZipFile(entry / "judge.skops") as original:
+        files = {name: original.read(name) for name in original.namelist()}
+    schema = json.loads(files["schema.json"])
+    schema["__module__"], schema["__class__"] = "os", "system"  # what an attacker would swap in
+    files["schema.json"] = json.dumps(schema).encode()
+    tampered = tmp_path / "tampered.skops"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, blob in files.items():
+            archive.writestr(name, blob)
+    with pytest.raises(JudgeFileError, match="os.system"):
+        load_judge_file(tampered)
+    (tmp_path / "junk.skops").write_bytes(b"not a zip")
+    with pytest.raises(JudgeFileError, match="not a judge file"):
+        load_judge_file(tmp_path / "junk.skops")
+
+
+def test_a_gan_run_logs_the_judged_accuracy_and_keeps_its_best_checkpoint(tmp_path, cache_dir, judge):
+    overrides = [*TINY_GAN, *NO_WAV, "model.generator_steps=4", "callbacks.judged_emotion.every_n_steps=2",
+                 "callbacks.judged_emotion.n=3"]  # fmt: skip
+    metrics = train(compose_train(overrides, tmp_path, cache_dir))
+    for name in ("val/judged_acc", "val/judged_arousal", "val/judged_valence", "val/sparse_bars"):
+        assert 0.0 <= metrics[name] <= 1.0, name
+    # 12 segments: accuracy is a whole number of twelfths.
+    assert metrics["val/judged_acc"] * 12 == pytest.approx(round(metrics["val/judged_acc"] * 12))
+    best = torch.load(tmp_path / "checkpoints" / "best_judged.ckpt", weights_only=True)
+    history = next(v for k, v in best["callbacks"].items() if "JudgedEmotion" in k)["history"]
+    assert [h["step"] for h in history] in ([2], [2, 4])  # saved when judged best so far
+    assert best["global_step"] == history[-1]["step"] * 3  # n_critic 2: 3 optimiser steps each
