@@ -21,6 +21,7 @@ from emopia_lightning.data.pianoroll import BeatRollSpec
 from emopia_lightning.evaluate import _shown, evaluate, generated_segments
 from emopia_lightning.evaluation.judge import load_judge
 from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
 SEGMENT_SHAPE = {
@@ -195,6 +196,13 @@ def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
     assert "metrics" not in results and "figures" not in results and not (tmp_path / "clips").exists()
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| generated | 20 |" in report and "Musical metrics" not in report
+    # summarize reads an evaluate run's results (a multirun job folder) as metrics
+    (tmp_path / "report" / ".hydra").mkdir()
+    (tmp_path / "report" / ".hydra" / "overrides.yaml").write_text("- fast=true\n")
+    (job,) = read_jobs(tmp_path)
+    assert job["metrics"]["features/generated/acc"] == generated["accuracy"]
+    assert job["metrics"]["features/real/Q4"] == results["emotion"]["features"]["real"]["per_quadrant"]["Q4"]
+    assert job["metrics"]["sparse_bars/generated"] == results["sparse_bars"]["generated"]
 
 
 def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):

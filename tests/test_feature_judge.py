@@ -107,6 +107,7 @@ def test_a_gan_run_logs_the_judged_accuracy_and_keeps_its_best_checkpoint(tmp_pa
         assert 0.0 <= metrics[name] <= 1.0, name
     # 12 segments: accuracy is a whole number of twelfths.
     assert metrics["val/judged_acc"] * 12 == pytest.approx(round(metrics["val/judged_acc"] * 12))
+    assert (tmp_path / "judged_emotion.png").stat().st_size > 5000
     best = torch.load(tmp_path / "checkpoints" / "best_judged.ckpt", weights_only=True)
     history = next(v for k, v in best["callbacks"].items() if "JudgedEmotion" in k)["history"]
     assert [h["step"] for h in history] in ([2], [2, 4])  # saved when judged best so far

@@ -5,7 +5,7 @@ training songs only and chosen on validation songs, names the quadrant of ``n`` 
 asked for each quadrant. Logged: ``val/judged_acc``, ``val/judged_arousal``, ``val/judged_valence``
 and ``val/sparse_bars`` (share of bars with under two notes), so that sweeps and checkpoint
 choices can aim at emotion control rather than at loss values. The weights judged best so far are
-saved as ``checkpoint_dir/best_judged.ckpt``.
+saved as ``checkpoint_dir/best_judged.ckpt``, and the curve as ``output_dir/judged_emotion.png``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytorch_lightning as pl
 
 from emopia_lightning.evaluation.emotion_control import generated_segments, judged, sparse_bar_share
 from emopia_lightning.evaluation.feature_judge import FeatureJudge, JudgeCandidates, feature_judge
+from emopia_lightning.render.judged_curve import plot_judged_curve
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ def _last_step(trainer: pl.Trainer) -> bool:
 
 
 class JudgedEmotion(pl.Callback):
-    def __init__(self, checkpoint_dir: str | None = None, every_n_steps: int = 500, n: int = 50,
-                 seed: int = 0, threshold: float = 0.5, candidates: dict | None = None):  # fmt: skip
+    def __init__(self, checkpoint_dir: str | None = None, output_dir: str | None = None,
+                 every_n_steps: int = 500, n: int = 50, seed: int = 0, threshold: float = 0.5,
+                 candidates: dict | None = None):  # fmt: skip
         if every_n_steps < 1 or n < 1:
             raise ValueError(f"every_n_steps and n must be positive, got {every_n_steps}, {n}")
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.figure = Path(output_dir) / "judged_emotion.png" if output_dir else None
         self.every_n_steps, self.n, self.seed, self.threshold = every_n_steps, n, seed, threshold
         self.candidates = JudgeCandidates.from_options(candidates)  # None: the defaults
         self.judge: FeatureJudge | None = None
@@ -64,6 +67,11 @@ class JudgedEmotion(pl.Callback):
         self.history.append({"step": step, **values})
         if self.checkpoint_dir is not None and values["val/judged_acc"] > best:
             trainer.save_checkpoint(self.checkpoint_dir / "best_judged.ckpt")
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module) -> None:
+        if self.figure is not None and self.history and trainer.is_global_zero:
+            title = f"{pl_module.description}: emotion named by the feature judge"
+            plot_judged_curve(self.history, self.figure, title, self.judge.record["test_accuracy"])
 
     def state_dict(self) -> dict:
         return {"history": list(self.history)}  # a resumed run keeps its best so far
