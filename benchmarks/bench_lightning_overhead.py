@@ -1,6 +1,6 @@
 """What Lightning costs: the same GAN step in Lightning's training loop and in a bare PyTorch loop.
 
-``python benchmarks/bench_lightning_overhead.py [--steps 200] [--rounds 2] [--threads 2] [overrides ...]``
+``python benchmarks/bench_lightning_overhead.py [--steps 200] [--rounds 2] [--threads 1] [overrides ...]``
 builds the composed GAN (default ``model=musegan``) once per loop from the same seed, reads the
 same real segments in the same order, and times each generator step (with its critic steps) in
 both loops, alternating Lightning and bare rounds so that a busy machine slows both alike. Prints
@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200, help="generator steps per round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the GAN trains on 1)")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

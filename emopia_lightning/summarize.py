@@ -69,7 +69,7 @@ def read_jobs(sweep_dir: Path) -> list[dict]:
             continue  # unfinished
         overrides = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text())
         pairs = dict(o.split("=", 1) for o in overrides if "=" in o)
-        jobs.append({"overrides": pairs, "metrics": metrics})
+        jobs.append({"overrides": pairs, "metrics": metrics, "job": job_dir.name})
     return jobs
 
 
@@ -95,7 +95,8 @@ def summarize(jobs: list[dict], group: list[str], metrics: tuple[str, ...] = MET
     for key, members in sorted(grouped.items()):
         row = {
             "group": dict(zip(group, key)),
-            "seeds": sorted(m["overrides"].get("seed", "?") for m in members),
+            # The seed override, else the job's folder (an evaluate sweep over checkpoints).
+            "seeds": sorted(m["overrides"].get("seed", f"job {m.get('job', '?')}") for m in members),
         }
         for metric in metrics:
             values = [m["metrics"][metric] for m in members if metric in m["metrics"]]
