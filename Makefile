@@ -42,7 +42,7 @@ bench: install ## benchmarks: parse/roll speed cold and cached, classifier train
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_classifier.py model=lstm
 	$(BIN)/python benchmarks/bench_classifier.py model=short_chunk_cnn
-	$(BIN)/python benchmarks/bench_musegan.py
+	$(BIN)/python benchmarks/bench_musegan.py --threads 1
 	$(BIN)/python benchmarks/bench_lightning_overhead.py
 
 musegan-report: install ## one report-scale MuseGAN run: 20k generator steps at batch 16
