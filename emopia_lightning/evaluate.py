@@ -79,16 +79,12 @@ def _judges(cfg: DictConfig, generator_data: dict) -> dict:
     return judges
 
 
-def _judged_by_all(judges: dict, sets: dict[str, SegmentSet]) -> dict:
-    """judge name -> set name -> emotion scores; and, with two judges, how often they agree."""
-    emotion = {
-        name: {part: judged(judge, segments) for part, segments in sets.items()}
-        for name, judge in judges.items()
-    }
-    if len(judges) == 2:
-        first, second = emotion.values()
-        emotion["agreement"] = {part: agreement(first[part], second[part]) for part in sets}
-    return emotion
+def _agreement(emotion: dict) -> dict | None:
+    """set name -> share of segments two judges put in the same quadrant (None with one judge)."""
+    if len(emotion) != 2:
+        return None
+    first, second = emotion.values()
+    return {part: agreement(first[part], second[part]) for part in first}
 
 
 def _examples(quadrants: np.ndarray, per_quadrant: int, rng: np.random.Generator | None = None) -> list[int]:
@@ -123,7 +119,7 @@ def _figures(
             np.array(scores["confusion"]), QUADRANTS, f"{judge} judge {titles[part]}",
             out / f"confusion_{judge}_{part}.png",
         )
-        for judge, parts in emotion.items() if judge != "agreement"
+        for judge, parts in emotion.items()
         for part, scores in parts.items()
     }  # fmt: skip
     figures["metric_distributions"] = plot_metric_distributions(
@@ -171,7 +167,8 @@ def evaluate(cfg: DictConfig) -> dict:
     if cfg.ablation_ckpt:
         ablation, _ = _load_generator(cfg.ablation_ckpt)
         sets["ablation"] = generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold)
-    emotion = _judged_by_all(judges, sets)  # keyed by the confusion figures' names
+    # judge name -> set name -> scores, keyed by the confusion figures' names
+    emotion = {name: {part: judged(judge, s) for part, s in sets.items()} for name, judge in judges.items()}
     results = {
         "checkpoint": _shown(cfg.ckpt),
         "ablation_checkpoint": _shown(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
@@ -182,6 +179,7 @@ def evaluate(cfg: DictConfig) -> dict:
         "threshold": cfg.threshold,
         "real_part": cfg.real_part,
         "emotion": emotion,
+        "agreement": _agreement(emotion),
         "chance": chance_scores(held_out.quadrants),
         "sparse_bars": {part: sparse_bar_share(s.rolls, fmt.steps_per_bar) for part, s in sets.items()},
     }
@@ -238,8 +236,6 @@ def _command() -> str:
 def main(cfg: DictConfig) -> None:
     results = one_line_errors(lambda: evaluate(cfg), cfg.out)
     for name, parts in results["emotion"].items():
-        if name == "agreement":
-            continue
         generated, real = parts["generated"], parts["real"]
         print(
             f"{name} judge: generated accuracy {generated['accuracy']:.3f}, arousal {generated['arousal_accuracy']:.3f}, "

@@ -33,10 +33,8 @@ def _evaluate_metrics(results: dict) -> dict[str, float]:
     """An evaluate run's results.json as metrics: ``{judge}/{segments}/{acc|arousal|valence|Q1..}``
     (e.g. ``features/generated/acc``), and ``sparse_bars/{segments}``."""
     metrics = {}
+    metrics.update({f"agreement/{part}": share for part, share in (results.get("agreement") or {}).items()})
     for judge, parts in results["emotion"].items():
-        if judge == "agreement":
-            metrics.update({f"agreement/{part}": share for part, share in parts.items()})
-            continue
         for part, scores in parts.items():
             metrics[f"{judge}/{part}/acc"] = scores["accuracy"]
             metrics[f"{judge}/{part}/arousal"] = scores["arousal_accuracy"]

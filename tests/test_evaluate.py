@@ -97,7 +97,7 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
         )
     # Agreement is the share of segments both judges put in the same quadrant.
     both = [np.array(results["emotion"][name]["generated"]["predictions"]) for name in ("features", "cnn")]
-    assert results["emotion"]["agreement"]["generated"] == pytest.approx(np.mean(both[0] == both[1]))
+    assert results["agreement"]["generated"] == pytest.approx(np.mean(both[0] == both[1]))
     assert results["judges"]["features"]["test_accuracy"] == pytest.approx(
         results["emotion"]["features"]["real"]["accuracy"]
     )  # the judge's own record of its real ceiling is what the report measures again

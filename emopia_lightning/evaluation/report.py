@@ -33,8 +33,6 @@ def _emotion_rows(results: dict) -> list[str]:
     ]
     label_aug = str(results.get("ablation_label_aug")).lower()
     for judge, parts in results["emotion"].items():
-        if judge == "agreement":
-            continue
         for part, scores in parts.items():
             name = PART_NAMES[part].format(label_aug=label_aug, real_part=results["real_part"])
             recall = " | ".join(_number(scores["per_quadrant"][q]) for q in QUADRANTS)
@@ -55,11 +53,11 @@ def _emotion_rows(results: dict) -> list[str]:
 
 def _agreement_lines(results: dict) -> list[str]:
     """Where the two judges disagree: how often they name the same quadrant, per set of segments."""
-    agreement = results["emotion"].get("agreement")
+    agreement = results.get("agreement")
     if not agreement:
         return []
     shares = ", ".join(f"{part} {share:.3f}" for part, share in agreement.items())
-    judges = [j for j in results["emotion"] if j != "agreement"]
+    judges = list(results["emotion"])
     gaps = []
     for part in agreement:
         first, second = (results["emotion"][j][part]["accuracy"] for j in judges)
