@@ -17,19 +17,22 @@ $(BIN)/.installed: pyproject.toml
 	# The CPU build first: the pin in pyproject then keeps pip from fetching a CUDA build.
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# WAV on any machine: TinySoundFont's wheel declares pyaudio for live playback only (never used
+	# here; it needs PortAudio's headers to build), so it is installed without it (render/audio.py).
+	$(BIN)/pip install --quiet --no-deps "tinysoundfont==0.3.7"
 	touch $@
 
 install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 
 run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), one generated piece per emotion, and how well a judge hears the emotion
 	$(BIN)/python -m emopia_lightning.train model=musegan hydra.run.dir=outputs/demo/train
-	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 segments=2 out=outputs/demo/generated
+	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 bars=16 out=outputs/demo/generated
 	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
 
 classify: install ## train + test the LSTM emotion classifier (official split), print metrics and output folder
 	$(BIN)/python -m emopia_lightning.train
 
-audio-tools: ## install FluidSynth and a 6 MB General MIDI soundfont (Debian/Ubuntu, needs root) for WAV output
+audio-tools: ## optional: FluidSynth and a 6 MB GM soundfont (Debian/Ubuntu, root) instead of TinySoundFont for WAV
 	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont
 
 test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA_ROOT)

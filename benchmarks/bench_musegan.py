@@ -1,10 +1,11 @@
 """MuseGAN speed: generator steps per second in Lightning's real training loop, and the time to
-generate one segment per emotion and write it as MIDI after the checkpoint is loaded.
+generate one 32-bar piece and write it as MIDI and WAV after the checkpoint is loaded.
 
 ``python benchmarks/bench_musegan.py [--steps 300] [--threads N] [--device cpu|cuda] [overrides ...]``
 trains the composed GAN (default ``model=musegan``: batch 16, n_critic 5) for ``--steps``
 generator steps on real segments and prints the median generator-step time after 20 warm-up
-steps; then saves a checkpoint, loads it as ``generate`` does and times generation (median of 7).
+steps; then saves a checkpoint, loads it as ``generate`` does and times a 32-bar piece with its WAV
+(median of 7; the first WAV also loads the soundfont).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from omegaconf import open_dict
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.render.audio import render_wav, renderer
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels
+from emopia_lightning.sampling import compose_pieces
 from emopia_lightning.utils.runtime import plain_config
 
 WARM_UP = 20
@@ -84,23 +86,19 @@ def main() -> None:
         )
         checkpoint = Path(tmp) / "bench.ckpt"
         trainer.save_checkpoint(checkpoint)
-        loaded, config = load_model(checkpoint, MuseGAN, "MuseGAN generator")
-        labels, names = quadrant_labels()
-        fmt = RollFormat.from_data_config(config["data"])
-        to_midi, with_png = [], []
+        loaded, _ = load_model(checkpoint, MuseGAN, "MuseGAN generator")
+        to_wav, with_png = [], []
         for seed in range(7):
             started = time.perf_counter()
-            rolls = generate_pieces(loaded, labels, 1, torch.Generator().manual_seed(seed))
-            for roll, name in zip(rolls, names):
-                write_midi(
-                    roll, Path(tmp) / f"gen{seed}" / f"{name}.mid", fmt.lowest_pitch, fmt.steps_per_beat
-                )
-            to_midi.append(time.perf_counter() - started)
-            plot_piano_rolls(rolls, names, Path(tmp) / f"png{seed}.png", fmt.lowest_pitch, fmt.steps_per_bar)
+            piece = compose_pieces(loaded, torch.tensor([2]), 32, torch.Generator().manual_seed(seed))[0]
+            midi = write_midi(piece, Path(tmp) / f"piece{seed}.mid", loaded.layout)
+            render_wav(midi, midi.with_suffix(".wav"))
+            to_wav.append(time.perf_counter() - started)
+            plot_piano_rolls([piece], ["Q3"], Path(tmp) / f"piece{seed}.png", loaded.layout)
             with_png.append(time.perf_counter() - started)
         print(
-            f"after load, one 4-bar segment per emotion (4): generate + write MIDI median "
-            f"{statistics.median(to_midi) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms (7 runs)"
+            f"after load, one 32-bar piece ({renderer()}): generate + MIDI + WAV median "
+            f"{statistics.median(to_wav) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms (7 runs)"
         )
 
 

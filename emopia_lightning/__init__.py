@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from emopia_lightning.data.labels import num_classes
+from emopia_lightning.data.segment_layout import SegmentLayout
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,5 +41,11 @@ def sweep_group() -> str | None:
 
 
 OmegaConf.register_new_resolver("sweep_group", sweep_group, replace=True)
+
+# The GAN's piece layout is a dataclass: Hydra takes its fields and defaults as `data.layout` (one
+# definition; `data.layout.bars=8` overrides it, type-checked).
+_layout_node = OmegaConf.structured(SegmentLayout)
+OmegaConf.set_readonly(_layout_node, False)  # a frozen dataclass, but overridable from the command line
+ConfigStore.instance().store(group="data/layout", name="piano", node=_layout_node)
 
 __version__ = "0.1.0"

@@ -26,12 +26,15 @@ from omegaconf import DictConfig, OmegaConf
 from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.evaluation.coherence import clip_runs, successive_agreement
 from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
 from emopia_lightning.evaluation.emotion_control import (
     SegmentSet,
     agreement,
     generated_segments,
     judged,
+    long_pieces,
     sparse_bar_share,
 )
 from emopia_lightning.evaluation.emotion_scores import chance_scores
@@ -44,7 +47,7 @@ from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import RollFormat
+from emopia_lightning.sampling import CONTINUITY
 from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
@@ -52,14 +55,15 @@ log = logging.getLogger(__name__)
 CLAIM_METRICS = ("note_density", "mean_pitch")  # the report: lower arousal, fewer notes, lower register
 
 
-def real_segments(judge, held_out_part: str, steps: int) -> tuple[SegmentSet, SegmentSet]:
+def real_segments(judge, held_out_part: str, layout: SegmentLayout) -> tuple[SegmentSet, SegmentSet]:
     """The judge's real segments: those of ``held_out_part`` (its ceiling), and every part's (the
     real side of the musical comparison)."""
     parts = judge.real_segments().datasets
 
     def as_set(datasets) -> SegmentSet:
-        rolls = np.concatenate([d.segments.rolls for d in datasets])
-        return SegmentSet(rolls.reshape(len(rolls), steps, -1), np.concatenate([d.targets for d in datasets]))
+        pieces = np.concatenate([d.segments.pieces(layout) for d in datasets])
+        clips = np.concatenate([d.segments.clips for d in datasets])
+        return SegmentSet(pieces, np.concatenate([d.targets for d in datasets]), clips)
 
     return as_set([parts[held_out_part]]), as_set(parts.values())
 
@@ -99,14 +103,19 @@ def _examples(quadrants: np.ndarray, per_quadrant: int, rng: np.random.Generator
     return chosen
 
 
-def _write_clips(generated: SegmentSet, clips_dir: Path, fmt: RollFormat) -> None:
+def _write_clips(generated: SegmentSet, clips_dir: Path, layout: SegmentLayout) -> None:
     for q, name in enumerate(QUADRANTS):
-        for i, roll in enumerate(generated.rolls[generated.quadrants == q]):
-            write_midi(roll, clips_dir / name / f"{name}_{i:03d}.mid", fmt.lowest_pitch, fmt.steps_per_beat)
+        for i, piece in enumerate(generated.rolls[generated.quadrants == q]):
+            write_midi(piece, clips_dir / name / f"{name}_{i:03d}.mid", layout)
 
 
 def _figures(
-    out: Path, emotion: dict, metrics: dict, sets: dict[str, SegmentSet], cfg: DictConfig, fmt: RollFormat
+    out: Path,
+    emotion: dict,
+    metrics: dict,
+    sets: dict[str, SegmentSet],
+    cfg: DictConfig,
+    layout: SegmentLayout,
 ) -> dict[str, Path]:
     """Confusion matrices (per judge), metric distributions and example piano rolls; name -> path."""
     titles = {
@@ -133,7 +142,7 @@ def _figures(
         chosen = _examples(segments.quadrants, cfg.examples, rng)
         figures[f"piano_rolls_{name}"] = plot_piano_rolls(
             segments.rolls[chosen], [f"{name} {QUADRANTS[q]}" for q in segments.quadrants[chosen]],
-            out / f"piano_rolls_{name}.png", fmt.lowest_pitch, fmt.steps_per_bar,
+            out / f"piano_rolls_{name}.png", layout,
         )  # fmt: skip
     return figures
 
@@ -160,9 +169,8 @@ def evaluate(cfg: DictConfig) -> dict:
     out = Path(cfg.out)
     generator, generator_config = _load_generator(cfg.ckpt)
     judges = _judges(cfg, generator_config["data"])
-    fmt = RollFormat.from_data_config(generator_config["data"])
-    segment_steps = generator_config["data"]["bars_per_segment"] * fmt.steps_per_bar
-    held_out, real = real_segments(next(iter(judges.values())), cfg.real_part, segment_steps)
+    layout = generator.layout
+    held_out, real = real_segments(next(iter(judges.values())), cfg.real_part, layout)
     sets = {"generated": generated_segments(generator, cfg.n, cfg.seed, cfg.threshold), "real": held_out}
     if cfg.ablation_ckpt:
         ablation, _ = _load_generator(cfg.ablation_ckpt)
@@ -181,27 +189,50 @@ def evaluate(cfg: DictConfig) -> dict:
         "emotion": emotion,
         "agreement": _agreement(emotion),
         "chance": chance_scores(held_out.quadrants),
-        "sparse_bars": {part: sparse_bar_share(s.rolls, fmt.steps_per_bar) for part, s in sets.items()},
+        "sparse_bars": {part: sparse_bar_share(s.rolls, layout.steps_per_bar) for part, s in sets.items()},
     }
+    if cfg.pieces.n:
+        results["coherence"] = _coherence(cfg, generator, next(iter(judges.values())), real, layout)
     out.mkdir(parents=True, exist_ok=True)
     if not cfg.fast:
-        results.update(_measure(cfg, out, emotion, {**sets, "held_out": held_out, "real": real}, fmt))
+        results.update(_measure(cfg, out, emotion, {**sets, "held_out": held_out, "real": real}, layout))
     results["seconds"] = round(time.perf_counter() - started, 1)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "report.md", _command())
     return results
 
 
-def _measure(cfg: DictConfig, out: Path, emotion: dict, sets: dict[str, SegmentSet], fmt: RollFormat) -> dict:
+def _coherence(cfg: DictConfig, generator: MuseGAN, judge, real: SegmentSet, layout: SegmentLayout) -> dict:
+    """Long pieces: successive segments' key and pitch-class agreement (real clips, chained with the
+    default continuity, independent temporal latents) and the judge's accuracy per segment position."""
+    order = np.argsort(real.clips, kind="stable")
+    chained = {
+        f"continuity {c}": long_pieces(generator, cfg.pieces.n, cfg.pieces.bars, cfg.seed, cfg.threshold, c)
+        for c in (CONTINUITY, 0.0)
+    }
+    agreement = {"real clips": successive_agreement(clip_runs(real.rolls[order], real.clips[order]), layout)}
+    agreement.update({name: successive_agreement(list(pieces), layout) for name, pieces in chained.items()})
+    pieces = chained[f"continuity {CONTINUITY}"]  # (4n, segments, steps, pitches, 2)
+    quadrants = np.repeat(np.arange(len(QUADRANTS)), cfg.pieces.n)
+    by_position = [
+        judged(judge, SegmentSet(pieces[:, k], quadrants))["accuracy"] for k in range(pieces.shape[1])
+    ]
+    return {"bars": cfg.pieces.bars, "n_per_quadrant": cfg.pieces.n, "continuity": CONTINUITY,
+            "successive_segments": agreement, "judged_by_position": by_position}  # fmt: skip
+
+
+def _measure(
+    cfg: DictConfig, out: Path, emotion: dict, sets: dict[str, SegmentSet], layout: SegmentLayout
+) -> dict:
     """The full report's parts beyond emotion control: metrics, the arousal claim, figures, clips."""
     real = sets["real"]
     log.info("Measuring %d real and %d generated segments", len(real.rolls), len(sets["generated"].rolls))
     metrics = {
-        name: metric_table(sets[name].rolls, fmt, cfg.qualified_steps) for name in ("real", "generated")
+        name: metric_table(sets[name].rolls, layout, cfg.qualified_steps) for name in ("real", "generated")
     }
-    figures = _figures(out, emotion, metrics, sets, cfg, fmt)
+    figures = _figures(out, emotion, metrics, sets, cfg, layout)
     if cfg.write_clips:
-        _write_clips(sets["generated"], Path(cfg.clips_dir), fmt)
+        _write_clips(sets["generated"], Path(cfg.clips_dir), layout)
     return {
         "metrics": per_quadrant_comparison(
             metrics["real"], real.quadrants, metrics["generated"], sets["generated"].quadrants

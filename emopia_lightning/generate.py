@@ -1,7 +1,8 @@
 """Generate piano music for a requested emotion with a trained MuseGAN.
 
-``python -m emopia_lightning.generate ckpt=PATH emotion=sad n=8 seed=0 segments=2 out=DIR`` writes
-``Q3_00.mid`` ... (and ``.wav`` where FluidSynth is installed) and ``piano_roll.png`` into ``out``.
+``python -m emopia_lightning.generate ckpt=PATH emotion=sad n=8 bars=32 seed=0 out=DIR`` writes
+``Q3_00.mid`` and ``Q3_00.wav`` ... and ``piano_roll.png`` into ``out``: pieces of ``bars`` bars,
+phrases chained as ``sampling`` describes, ending on a held chord.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS, parse_emotion
 from emopia_lightning.models.musegan import MuseGAN
-from emopia_lightning.sampling import RollFormat, generate_pieces, write_pieces
+from emopia_lightning.sampling import compose_pieces, write_pieces
 from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
@@ -35,19 +36,21 @@ def generate(cfg: DictConfig) -> dict:
     if OmegaConf.is_missing(cfg, "ckpt"):
         raise ValueError("ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt")
     labels = requested_labels(cfg.emotion, cfg.n)
-    positive_count("segments", cfg.segments)
-    model, config = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
+    bars = positive_count("bars", cfg.bars)
+    if not cfg.qpm > 0:
+        raise ValueError(f"qpm must be a positive tempo, got {cfg.qpm!r}")
+    model, _ = load_model(cfg.ckpt, MuseGAN, "MuseGAN generator")
     if not model.hparams.conditional:
         log.warning("This generator was trained without labels (label_aug=false): the emotion has no effect")
     started = time.perf_counter()
-    rolls = generate_pieces(
-        model, labels, cfg.segments, torch.Generator().manual_seed(cfg.seed), threshold=cfg.threshold
-    )
+    pieces = compose_pieces(
+        model, labels, bars, torch.Generator().manual_seed(cfg.seed), cfg.threshold, cfg.continuity,
+        cfg.final_chord,
+    )  # fmt: skip
     # labels hold each emotion n times in a row: Q3_00, Q3_01, ...
     names = [f"{QUADRANTS[label]}_{i % cfg.n:02d}" for i, label in enumerate(labels.tolist())]
-    fmt = RollFormat.from_data_config(config["data"])
     title = f"generated for {cfg.emotion} (seed {cfg.seed}), {cfg.ckpt}"
-    written = write_pieces(rolls, names, cfg.out, fmt, cfg.wav, title)
+    written = write_pieces(pieces, names, cfg.out, model.layout, cfg.wav, title, qpm=cfg.qpm)
     return {"written": written, "seconds": time.perf_counter() - started}
 
 

@@ -6,6 +6,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import symusic
 import torch
@@ -15,6 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING
 
 CONF_DIR = PROJECT_ROOT / "conf"
 # A feature judge that fits in seconds: one SVM, one blend weight, a small forest.
@@ -82,6 +84,15 @@ def make_midi(notes: list[tuple[int, int, int, int]], tpq: int = 480, qpm: float
         track.notes.append(symusic.Note(start, duration, pitch, velocity))
     score.tracks.append(track)
     return score.dumps_midi()
+
+
+def piece_of(notes: list[tuple[int, int, int, int]], steps: int, pitches: int = 84) -> np.ndarray:
+    """A (steps, pitches, 2) piece (``data.segment_layout``) of (start, length, column, velocity)."""
+    piece = np.zeros((steps, pitches, 2), dtype=np.uint8)
+    for start, length, column, velocity in notes:
+        piece[start : start + length, column, SOUNDING] = velocity
+        piece[start, column, ONSET] = velocity
+    return piece
 
 
 @pytest.fixture(scope="session")

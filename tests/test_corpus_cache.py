@@ -8,6 +8,7 @@ from conftest import make_midi, write_release_folder
 from emopia_lightning.data.cache import CACHE_VERSION, cache_key
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 
 SPEC = TimeRollSpec(fs=10, lowest_pitch=21, n_pitches=88, velocity=True)
@@ -30,7 +31,7 @@ def test_cache_misses_when_settings_or_data_change(tmp_path, real_clips):
     load_corpus(locate_emopia(folder), SPEC, cache, progress=False)
     other_fs = TimeRollSpec(fs=20, lowest_pitch=21, n_pitches=88, velocity=True)
     assert not load_corpus(locate_emopia(folder), other_fs, cache, progress=False).from_cache
-    assert not load_corpus(locate_emopia(folder), BeatRollSpec(), cache, progress=False).from_cache
+    assert not load_corpus(locate_emopia(folder), BeatRollSpec.of(SegmentLayout()), cache, progress=False).from_cache
     (folder / "midis" / "Q2_newsong_0.mid").write_bytes(make_midi([(0, 480, 60, 90)]))
     changed = load_corpus(locate_emopia(folder), SPEC, cache, progress=False)
     assert not changed.from_cache and "Q2_newsong_0" in [c.name for c in changed.labels]

@@ -18,19 +18,14 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluate import _shown, evaluate, generated_segments
 from emopia_lightning.evaluation.judge import load_judge
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
-SEGMENT_SHAPE = {
-    "steps_per_beat": 4,
-    "beats_per_bar": 4,
-    "bars_per_segment": 4,
-    "lowest_pitch": 22,
-    "n_pitches": 84,
-}
+SEGMENT_SHAPE = {"layout": SegmentLayout().key()}  # a generator's data config, as its checkpoint holds it
 TINY_JUDGE = [
     "experiment=segment_judge",
     "model.net.channels=[4,4,4,4,4,4]",
@@ -71,6 +66,7 @@ def _config(tmp_path, cache_dir, **values):
         "n": 3, "seed": 0, "threshold": 0.02, "real_part": "test", "qualified_steps": 2, "examples": 1,
         "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
         "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
+        "pieces": {"n": 2, "bars": 12},
         "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
     }  # fmt: skip
     return OmegaConf.create({**base, **values})
@@ -87,6 +83,12 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     judge = load_judge(judge_run, SEGMENT_SHAPE)
     held_out = judge.real_segments().datasets["test"]
     assert results["ablation_label_aug"] is False
+    coherence = results["coherence"]  # 2 pieces per quadrant of 3 segments: 2 successive pairs each
+    assert len(coherence["judged_by_position"]) == 3
+    assert coherence["successive_segments"]["continuity 0.8"]["pairs"] == 16
+    real_pairs = coherence["successive_segments"]["real clips"]
+    assert real_pairs["pairs"] > 3000 and 0.3 < real_pairs["same_key"] < 1 and 0.5 < real_pairs["pitch_class_cosine"] < 1
+    assert "## Long pieces (12 bars, 2 per quadrant)" in (tmp_path / "report" / "report.md").read_text()
     for name in ("features", "cnn"):  # two judges of different kinds, each on every set
         emotion = results["emotion"][name]
         assert emotion["generated"]["n"] == 12 and emotion["ablation"]["n"] == 12
@@ -120,13 +122,13 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
         assert (tmp_path / "report" / name).stat().st_size > 1000, name
     assert json.loads((tmp_path / "report" / "results.json").read_text())["n_per_quadrant"] == 3
     # Every generated segment is on disk as MIDI, under the quadrant it was asked for.
-    spec = BeatRollSpec()
+    spec = BeatRollSpec.of(SegmentLayout())
     clips = sorted((tmp_path / "clips").rglob("*.mid"))
     assert [c.parent.name for c in clips] == ["Q1"] * 3 + ["Q2"] * 3 + ["Q3"] * 3 + ["Q4"] * 3
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
     generated = generated_segments(generator, 3, 0, cfg.threshold)
     first_q2 = generated.rolls[generated.quadrants == 1][0]
-    again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).astype(bool)
+    again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).reshape(-1, 84, 2)
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
 
 
@@ -149,7 +151,7 @@ def test_the_same_seed_generates_the_same_segments(generators):
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
     first = generated_segments(generator, 2, 7, 0.5)
     again = generated_segments(generator, 2, 7, 0.5)
-    assert first.rolls.shape == (8, 64, 84) and first.quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert first.rolls.shape == (8, 64, 84, 2) and first.quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert np.array_equal(first.rolls, again.rolls)
 
 
@@ -161,8 +163,8 @@ def test_a_moved_judge_run_still_finds_its_checkpoint(tmp_path, judge_run, gener
 
 
 def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):
-    with pytest.raises(CheckpointError, match="bars_per_segment"):
-        load_judge(judge_run, {**SEGMENT_SHAPE, "bars_per_segment": 2})
+    with pytest.raises(CheckpointError, match="reads other segments than the generator writes \\(bars\\)"):
+        load_judge(judge_run, {"layout": {**SEGMENT_SHAPE["layout"], "bars": 2}})
     # A generator checkpoint given as the judge.
     with pytest.raises(CheckpointError, match="not a segment judge"):
         evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(generators["true"])))
@@ -224,7 +226,7 @@ def test_judge_segments_are_classifier_batches_transposed_only_for_training(tmp_
     rolls, lengths, targets = next(iter(datamodule.val_dataloader()))
     assert rolls.shape == (8, 64, 84) and lengths.tolist() == [64] * 8 and targets.shape == (8,)
     train = datamodule.datasets["train"]
-    segment = torch.from_numpy(train.segments.rolls[0].reshape(64, 84).astype("float32"))
+    segment = torch.from_numpy(SegmentLayout().classifier_roll(train.segments.pieces(SegmentLayout())[0]))
     torch.manual_seed(0)
     views = [train[0][0] for _ in range(20)]
     shifts = {

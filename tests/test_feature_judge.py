@@ -9,8 +9,9 @@ import pytest
 import torch
 from test_musegan import NO_WAV, TINY_GAN
 
-from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root
+from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root, piece_of
 from emopia_lightning.classical.features import EXPERT_NAMES
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluation.emotion_control import sparse_bar_share
 from emopia_lightning.evaluation.feature_judge import (
     JudgeCandidates,
@@ -19,47 +20,44 @@ from emopia_lightning.evaluation.feature_judge import (
     load_judge_file,
 )
 from emopia_lightning.evaluation.segment_features import segment_features, segment_notes
-from emopia_lightning.sampling import RollFormat
 from emopia_lightning.train import train
 
-FMT = RollFormat(lowest_pitch=22, steps_per_beat=4, beats_per_bar=4)
-LAYOUT = {"steps_per_beat": 4, "beats_per_bar": 4, "bars_per_segment": 4, "lowest_pitch": 22, "n_pitches": 84}
+FMT = SegmentLayout()
+DATA = {"layout": FMT.key(), "hop_bars": None}  # the generator's data config, as a checkpoint holds it
 
 
 @pytest.fixture(scope="module")
 def judge(cache_dir):
     candidates = JudgeCandidates.from_options(TINY_FEATURE_JUDGE)
-    return feature_judge({**LAYOUT, "hop_bars": None}, str(emopia_root()), str(cache_dir), candidates)
+    return feature_judge(DATA, str(emopia_root()), str(cache_dir), candidates)
 
 
-def test_segment_notes_are_the_runs_of_the_roll_at_120_bpm():
-    roll = np.zeros((64, 84), bool)
-    roll[0:4, 38] = True  # MIDI 60, a quarter note from the start
-    roll[8:9, 42] = True  # MIDI 64, a sixteenth on beat 3
-    notes = segment_notes(roll, FMT)
-    assert notes.pitch.tolist() == [60, 64]
-    assert notes.start_beat.tolist() == [0.0, 2.0] and notes.end_beat.tolist() == [1.0, 2.25]
-    assert notes.start_s.tolist() == [0.0, 1.0] and notes.end_s.tolist() == [0.5, 1.125]
-    assert segment_notes(np.zeros((64, 84), bool), FMT) is None
+def test_segment_notes_are_the_notes_of_the_piece_at_120_bpm():
+    # MIDI 60 a quarter note from the start, struck again on beat 2 (held); MIDI 64 a sixteenth on beat 3
+    piece = piece_of([(0, 4, 38, 90), (4, 4, 38, 50), (8, 1, 42, 70)], 64)
+    notes = segment_notes(piece, FMT)
+    assert notes.pitch.tolist() == [60, 60, 64] and notes.velocity.tolist() == [90, 50, 70]
+    assert notes.start_beat.tolist() == [0.0, 1.0, 2.0] and notes.end_beat.tolist() == [1.0, 2.0, 2.25]
+    assert notes.start_s.tolist() == [0.0, 0.5, 1.0] and notes.end_s.tolist() == [0.5, 1.0, 1.125]
+    assert segment_notes(piece_of([], 64), FMT) is None
 
 
 def test_segment_features_describe_each_segment_and_zero_an_empty_one():
-    rolls = np.zeros((2, 64, 84), bool)
-    rolls[0, 0:4, 38] = rolls[0, 8:9, 42] = True
-    features = segment_features(rolls, FMT)
+    pieces = np.stack([piece_of([(0, 4, 38, 90), (8, 1, 42, 70)], 64), piece_of([], 64)])
+    features = segment_features(pieces, FMT)
     assert features.shape == (2, len(EXPERT_NAMES))
     named = dict(zip(EXPERT_NAMES, features[0]))
     assert named["note_density"] == pytest.approx(2 / 8.0)  # two notes in 8 seconds
     assert named["pitch_mean"] == 62 and named["pitch_range"] == 4
+    assert named["velocity_mean"] == 80 and named["velocity_std"] == 10  # dynamics reach the judge
     assert not features[1].any()
 
 
 def test_sparse_bars_count_bars_with_under_two_onsets():
-    rolls = np.zeros((1, 64, 84), bool)
-    rolls[0, 0:15, 10] = True  # bar 1: one held note (one onset)
-    rolls[0, 16, 10] = rolls[0, 18, 10] = True  # bar 2: two onsets of one pitch
-    rolls[0, 32, 10] = rolls[0, 32, 14] = True  # bar 3: a two-note chord; bar 4: silence
-    assert sparse_bar_share(rolls, 16) == pytest.approx(2 / 4)
+    # bar 1: one held note (one onset); bar 2: two onsets of one pitch, back to back;
+    # bar 3: a two-note chord; bar 4: silence
+    pieces = piece_of([(0, 15, 10, 80), (16, 2, 10, 80), (18, 2, 10, 80), (32, 1, 10, 80), (32, 1, 14, 80)], 64)
+    assert sparse_bar_share(pieces[None], 16) == pytest.approx(2 / 4)
 
 
 def test_the_judge_is_fitted_on_training_songs_and_cached(judge, cache_dir):
@@ -68,14 +66,13 @@ def test_the_judge_is_fitted_on_training_songs_and_cached(judge, cache_dir):
     assert record["chosen"] == {"svm_C": 1.0, "svm_gamma_scale": 1.0, "svm_share": 0.5}
     assert 0.25 < record["val_accuracy"] <= 1 and 0.25 < record["test_accuracy"] <= 1
     held_out = judge.real_segments().datasets["test"]
-    rolls = held_out.segments.rolls.reshape(len(held_out), 64, 84)
-    probabilities = judge.probabilities(rolls)
+    probabilities = judge.probabilities(held_out.segments.pieces(FMT))
     assert probabilities.shape == (382, 4) and np.allclose(probabilities.sum(axis=1), 1)
     assert np.mean(probabilities.argmax(axis=1) == held_out.targets) == pytest.approx(record["test_accuracy"])
     entries = list(cache_dir.glob("feature_judge-*"))
     assert all(sorted(p.name for p in entry.iterdir()) == ["judge.json", "judge.skops"] for entry in entries)
     again = feature_judge(
-        {**LAYOUT, "hop_bars": None}, str(emopia_root()), str(cache_dir),
+        DATA, str(emopia_root()), str(cache_dir),
         JudgeCandidates.from_options(TINY_FEATURE_JUDGE),
     )  # fmt: skip
     assert again.record == record and len(list(cache_dir.glob("feature_judge-*"))) == len(entries)  # read

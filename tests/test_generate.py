@@ -10,35 +10,70 @@ import torch
 from omegaconf import OmegaConf
 from test_musegan import NO_WAV, TINY_GAN
 
-from conftest import compose_train, emopia_root
+from conftest import compose_train, emopia_root, piece_of
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError
 from emopia_lightning.data.labels import parse_emotion
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 from emopia_lightning.generate import generate
-from emopia_lightning.render.midi import roll_to_notes, write_midi
+from emopia_lightning.render.midi import piece_to_score, write_midi
+from emopia_lightning.sampling import end_on_chord
 from emopia_lightning.train import train
 from emopia_lightning.utils.runtime import plain_config
 
+LAYOUT = SegmentLayout()  # 22.., 4 steps a beat: a step is 120 ticks
 
-def test_roll_to_notes_joins_consecutive_steps_of_a_pitch():
-    roll = np.zeros((8, 12), dtype=bool)
-    roll[0:3, 5] = True  # held 3 steps
-    roll[4, 5] = True  # a new note after a gap
-    roll[3, 10] = True
-    roll[6:8, 0] = True  # runs to the end
-    assert roll_to_notes(roll) == [(0, 3, 5), (3, 1, 10), (4, 1, 5), (6, 2, 0)]
+
+def _score_notes(piece) -> list[tuple[int, int, int, int]]:
+    """(start tick, duration ticks, MIDI pitch, velocity) of the written score."""
+    track = piece_to_score(piece, LAYOUT).tracks[0]
+    return [(n.start, n.duration, n.pitch, n.velocity) for n in track.notes]
+
+
+def test_the_midi_writer_tells_repeated_notes_from_held_ones_with_their_velocities():
+    piece = piece_of([(0, 4, 38, 100), (4, 4, 38, 40)], 16)  # C4 struck twice, no gap between
+    piece[0:8, 42, SOUNDING] = 70  # E4 held 8 steps: one onset only
+    piece[0, 42, ONSET] = 70
+    assert _score_notes(piece) == [(0, 480, 60, 100), (0, 960, 64, 70), (480, 480, 60, 40)]
+
+
+def test_the_midi_writer_starts_a_note_held_in_from_before_and_one_running_to_the_end():
+    piece = np.zeros((16, 84, 2), np.uint8)
+    piece[0:3, 0, SOUNDING] = 55  # sounding from step 0 without an onset: held in
+    piece[10:16, 83, SOUNDING] = 90  # to the last step
+    piece[10, 83, ONSET] = 90
+    assert _score_notes(piece) == [(0, 360, 22, 55), (1200, 720, 105, 90)]
+
+
+def test_the_final_chord_holds_the_last_bars_first_beat_to_the_end():
+    steps = 2 * LAYOUT.steps_per_bar  # two bars
+    piece = piece_of([(0, 20, 10, 60), (17, 3, 38, 90), (18, 2, 42, 80), (24, 2, 45, 70), (28, 4, 50, 64)], steps)
+    ended = end_on_chord(piece, LAYOUT)
+    # Bar 2 starts at step 16; its first onset is at 17: the chord is what is struck in 17..20.
+    assert _score_notes(ended) == [(0, 17 * 120, 32, 60), (17 * 120, 15 * 120, 60, 90), (17 * 120, 15 * 120, 64, 80)]
+    assert np.array_equal(ended[:17], piece[:17])  # bar 1 and the first step of bar 2 unchanged
+
+
+def test_the_final_chord_of_a_silent_last_bar_is_the_last_onset_and_silence_stays_silent():
+    piece = piece_of([(2, 2, 38, 90), (5, 1, 45, 70)], 32)
+    assert _score_notes(end_on_chord(piece, LAYOUT)) == [(240, 240, 60, 90), (600, 27 * 120, 67, 70)]
+    silent = np.zeros((32, 84, 2), np.uint8)
+    assert np.array_equal(end_on_chord(silent, LAYOUT), silent)
 
 
 def test_a_real_segment_survives_midi_and_back(tmp_path, real_clips):
-    spec = BeatRollSpec()
+    spec = BeatRollSpec.of(LAYOUT)
     for stem, blob in list(real_clips.items())[:3]:
-        segment = cut_segments(spec.render(read_notes(blob)), 16, 4)[0].reshape(64, 84).astype(bool)
-        path = write_midi(segment, tmp_path / f"{stem}.mid", spec.lowest_pitch, spec.steps_per_beat)
-        again = spec.render(read_notes(path.read_bytes())).astype(bool)
-        assert segment.sum() > 20
-        assert np.array_equal(again, segment[: len(again)]) and not segment[len(again) :].any()
+        segment = cut_segments(spec.render(read_notes(blob)), 16, 4)[0].reshape(64, 84, 2)
+        path = write_midi(segment, tmp_path / f"{stem}.mid", LAYOUT)
+        again = spec.render(read_notes(path.read_bytes())).reshape(-1, 84, 2)
+        assert (segment[..., ONSET] > 0).sum() > 20
+        # Every onset comes back with its velocity, and every sounding step sounds again.
+        assert np.array_equal(again[..., ONSET], segment[: len(again), :, ONSET])
+        assert np.array_equal(again[..., SOUNDING] > 0, segment[: len(again), :, SOUNDING] > 0)
+        assert not segment[len(again) :, :, SOUNDING].any()
 
 
 @pytest.mark.parametrize("text, index", [("Q1", 0), ("q2", 1), ("3", 2), ("sad", 2), (" Calm ", 3)])
@@ -54,28 +89,30 @@ def gan_checkpoint(tmp_path_factory, cache_dir):
 
 
 def _generate_config(**values):
-    base = {"emotion": "Q1", "n": 1, "seed": 0, "segments": 1, "threshold": 0.5, "wav": False}
+    base = {"emotion": "Q1", "n": 1, "seed": 0, "bars": 4, "qpm": 120, "continuity": 0.8,
+            "final_chord": True, "threshold": 0.5, "wav": False}  # fmt: skip
     return OmegaConf.create({**base, **values})
 
 
 def test_generate_writes_midi_that_reads_back_for_a_named_emotion(tmp_path, gan_checkpoint):
     # A few steps from a start at 5 % density: a low threshold, so that the untrained nets sound.
     cfg = _generate_config(
-        ckpt=str(gan_checkpoint), emotion="sad", n=2, segments=2, threshold=0.02, out=str(tmp_path)
+        ckpt=str(gan_checkpoint), emotion="sad", n=2, bars=6, threshold=0.02, out=str(tmp_path)
     )
     result = generate(cfg)
     assert sorted(p.name for p in result["written"]["midi"]) == ["Q3_00.mid", "Q3_01.mid"]
     assert (tmp_path / "piano_roll.png").stat().st_size > 5000
     for path in result["written"]["midi"]:
         notes = read_notes(path.read_bytes())
-        assert len(notes) > 0 and notes.end_beat.max() <= 2 * 16  # two 4-bar segments
-        assert notes.pitch.min() >= 22 and notes.pitch.max() <= 105
+        assert len(notes) > 0 and notes.pitch.min() >= 22 and notes.pitch.max() <= 105
+        assert notes.end_beat.max() == 6 * 4  # 6 bars (two segments, cut), the final chord held to the end
+        assert len(set(notes.velocity.tolist())) > 1  # dynamics, not one velocity
     again = generate(_generate_config(**{**cfg, "out": str(tmp_path / "again")}))
     first, second = (r["written"]["midi"][0].read_bytes() for r in (result, again))
     assert first == second  # the seed fixes the music
 
 
-def test_pieces_share_their_style_latent_and_not_their_temporal_latents(gan_checkpoint):
+def test_pieces_share_their_style_latent_and_walk_their_temporal_latents(gan_checkpoint):
     from emopia_lightning.checkpoints import load_model
     from emopia_lightning.models.musegan import MuseGAN
     from emopia_lightning.sampling import piece_latents
@@ -86,6 +123,11 @@ def test_pieces_share_their_style_latent_and_not_their_temporal_latents(gan_chec
         latents[0, 0, 0], latents[1, 0, 0]
     )
     assert not torch.equal(latents[0, 0, 1], latents[0, 1, 1])
+    # Successive temporal latents are correlated by the continuity, each still standard normal.
+    walk = piece_latents(model, 400, 2, torch.Generator().manual_seed(1), continuity=0.8)[:, :, 1]
+    first, second = walk[:, 0].flatten(), walk[:, 1].flatten()
+    assert torch.corrcoef(torch.stack([first, second]))[0, 1] == pytest.approx(0.8, abs=0.02)
+    assert second.std() == pytest.approx(1.0, abs=0.02)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +135,9 @@ def test_pieces_share_their_style_latent_and_not_their_temporal_latents(gan_chec
     [
         ({"n": 0}, "n must be a whole number"),
         ({"n": "abc"}, "n must be a whole number"),
-        ({"segments": 0}, "segments must be a whole number"),
+        ({"bars": 0}, "bars must be a whole number"),
+        ({"qpm": 0}, "qpm must be a positive tempo"),
+        ({"continuity": 1.0}, "continuity must be in"),
         ({"ckpt": "???"}, "ckpt=PATH is required"),
     ],
 )

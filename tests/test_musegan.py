@@ -7,6 +7,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from conftest import compose_train
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.models.components.musegan import (
     MuseGANCritic,
     MuseGANGenerator,
@@ -34,11 +35,22 @@ def test_generator_and_critic_shapes_and_ranges():
     generator, critic = MuseGANGenerator(), MuseGANCritic()
     latents, labels = torch.randn(3, 2, 64), torch.tensor([0, 1, 3])
     segments = generator(latents, labels)
-    assert segments.shape == (3, 4, 16, 84)
+    assert segments.shape == (3, 4, 16, 84, 3) == (3, *SegmentLayout().net_shape)
     assert 0.0 <= segments.min() and segments.max() <= 1.0
+    onset, sounding, velocity = segments.unbind(-1)
+    assert (onset <= sounding).all() and (velocity <= sounding).all()  # neither where nothing sounds
+    assert float(sounding.mean()) == pytest.approx(0.5, abs=0.1)  # the default start density
     assert critic(segments, labels).shape == (3,)
     with pytest.raises(ValueError, match="whole octaves"):
-        MuseGANGenerator(n_pitches=80)
+        MuseGANGenerator({"n_pitches": 80})
+
+
+def test_the_nets_follow_the_layout():
+    layout = SegmentLayout(lowest_pitch=36, n_pitches=48, steps_per_beat=2, bars=2)
+    generator, critic = MuseGANGenerator(layout, n_classes=0), MuseGANCritic(layout, n_classes=0)
+    segments = generator(torch.randn(5, 2, 64))
+    assert segments.shape == (5, 2, 8, 48, 3) == (5, *layout.net_shape)
+    assert critic(segments).shape == (5,)
 
 
 def test_time_upsample_is_a_transposed_convolution_with_kernel_equal_to_stride():
@@ -161,7 +173,11 @@ def test_segment_datamodule_cuts_every_clip_and_keeps_songs_in_one_part(tmp_path
     train_set = datamodule.datasets["train"]
     assert len(train_set) == 4853  # the report had 4,842 segments of 4 bars
     segment, target = train_set[0]
-    assert segment.shape == (4, 16, 84) and set(segment.unique().tolist()) <= {0.0, 1.0}
+    assert segment.shape == (4, 16, 84, 3)
+    onset, sounding, velocity = segment.unbind(-1)
+    assert set(onset.unique().tolist()) == {0.0, 1.0} and set(sounding.unique().tolist()) == {0.0, 1.0}
+    assert (onset <= sounding).all() and torch.equal(velocity > 0, sounding > 0)
+    assert 0.2 < velocity[sounding > 0].mean() < 0.8  # EMOPIA's velocities / 127
     assert target == datamodule.corpus.labels[train_set.segments.clips[0]].quadrant - 1
     split = compose_train(["model=musegan", "+data.split={name: official}"], tmp_path, cache_dir)
     parts = instantiate(split.data)
@@ -223,7 +239,7 @@ def test_the_auxiliary_classifier_needs_labels_and_its_head(tmp_path, cache_dir)
 
 def test_an_unconditioned_critic_ignores_labels():
     critic = MuseGANCritic(n_classes=0)
-    segments = torch.rand(2, 4, 16, 84)
+    segments = torch.rand(2, 4, 16, 84, 3)
     assert torch.equal(critic(segments, torch.tensor([0, 1])), critic(segments, torch.tensor([3, 2])))
 
 

@@ -6,28 +6,26 @@ import muspy
 import numpy as np
 import pytest
 
+from conftest import piece_of
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
 from emopia_lightning.evaluation.emotion_scores import chance_scores, emotion_scores
 from emopia_lightning.evaluation.music_metrics import METRICS, metric_table, overlapping_area, segment_metrics
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.sampling import RollFormat
 
-FMT = RollFormat(lowest_pitch=22, steps_per_beat=4, beats_per_bar=4)  # 16 steps a bar
+FMT = SegmentLayout()  # MIDI 22.., 16 steps a bar, 4 bars a segment
 C4, E4, G4 = 60 - 22, 64 - 22, 67 - 22  # roll columns
 
 
-def _roll(bars: int = 4) -> np.ndarray:
-    return np.zeros((bars * FMT.steps_per_bar, 84), dtype=bool)
+def _roll(bars: int = 4, notes=()) -> np.ndarray:
+    return piece_of(list(notes), bars * FMT.steps_per_bar)
 
 
 def test_every_metric_of_a_hand_built_segment():
     # Bar 1 only: C4 held a beat (4 steps), then E4 for one step and G4 for two, together.
-    roll = _roll()
-    roll[0:4, C4] = True
-    roll[4:5, E4] = True
-    roll[4:6, G4] = True
+    roll = _roll(notes=[(0, 4, C4, 100), (4, 1, E4, 60), (4, 2, G4, 80)])
     values = segment_metrics(roll, FMT, qualified_steps=2)
     assert set(values) == set(METRICS)
     assert values == pytest.approx(
@@ -44,62 +42,72 @@ def test_every_metric_of_a_hand_built_segment():
             "empty_bars": 3 / 4,
             "used_pitch_classes": 3,  # averaged over the one non-empty bar
             "qualified_note_rate": 2 / 3,  # the one-step E4 is a fragment
+            "long_note_rate": 0.0,
+            "mean_velocity": 80.0,
+            "velocity_spread": math.sqrt((20**2 + 20**2) / 3),
         }
     )
+
+
+def test_a_re_struck_note_is_two_notes_and_a_held_one_is_long():
+    # C4 struck at step 0 and again at 4 without a gap; G4 held from bar 1 into bar 2 (20 steps).
+    roll = _roll(notes=[(0, 4, C4, 90), (4, 4, C4, 50), (0, 20, G4, 70)])
+    values = segment_metrics(roll, FMT)
+    assert values["note_density"] == 3 / 4
+    assert values["long_note_rate"] == pytest.approx(1 / 3) and values["qualified_note_rate"] == 1.0
+    assert values["mean_velocity"] == pytest.approx(70.0)
 
 
 def test_an_empty_segment_has_no_note_metrics_and_is_all_empty():
     values = segment_metrics(_roll(), FMT)
     assert values["note_density"] == 0 and values["empty_beat_rate"] == 1 and values["empty_bars"] == 1
-    for name in ("mean_pitch", "pitch_range", "polyphony", "scale_consistency", "qualified_note_rate"):
+    for name in ("mean_pitch", "pitch_range", "polyphony", "scale_consistency", "qualified_note_rate",
+                 "mean_velocity", "velocity_spread", "long_note_rate"):  # fmt: skip
         assert math.isnan(values[name]), name
 
 
 def test_scale_groove_and_pitch_classes_on_chromatic_and_repeated_bars():
-    roll = _roll(2)
-    for pitch in range(12):  # a chromatic run of 12 sixteenths in bar 1, the same run in bar 2
-        roll[pitch, C4 + pitch] = roll[16 + pitch, C4 + pitch] = True
+    # a chromatic run of 12 sixteenths in bar 1, the same run in bar 2
+    roll = _roll(2, [(bar + pitch, 1, C4 + pitch, 80) for pitch in range(12) for bar in (0, 16)])
     values = segment_metrics(roll, FMT)
     assert values["scale_consistency"] == pytest.approx(7 / 12)  # the most of 12 in any 7-note scale
     assert values["pitch_class_entropy"] == pytest.approx(math.log2(12))
     assert values["groove_consistency"] == 1.0  # both bars have onsets at steps 0..11
     assert values["used_pitch_classes"] == 12 and values["qualified_note_rate"] == 0
     # Octaves are one pitch class; the range counts semitones.
-    octaves = _roll(1)
-    octaves[0:8, C4] = octaves[0:8, C4 + 12] = octaves[0:8, C4 + 24] = True
+    octaves = _roll(1, [(0, 8, C4 + octave, 80) for octave in (0, 12, 24)])
     values = segment_metrics(octaves, FMT)
     assert values["pitch_classes_used"] == 1 and values["pitch_range"] == 24 and values["polyphony"] == 3
 
 
 def test_empty_beats_count_to_the_end_of_the_segment_not_to_the_last_note():
-    roll = _roll()
-    roll[0:16, C4] = True  # one whole note in bar 1, then three silent bars
+    roll = _roll(notes=[(0, 16, C4, 80)])  # one whole note in bar 1, then three silent bars
     assert segment_metrics(roll, FMT)["empty_beat_rate"] == 12 / 16
 
 
 def test_a_roll_of_part_of_a_bar_is_refused():
     with pytest.raises(ValueError, match="not whole bars"):
-        segment_metrics(np.zeros((20, 84), dtype=bool), FMT)
+        segment_metrics(np.zeros((20, 84, 2), dtype=np.uint8), FMT)
 
 
 def test_muspy_metrics_agree_with_muspy_reading_our_midi_of_real_segments(tmp_path, real_clips):
-    spec = BeatRollSpec()
+    spec = BeatRollSpec.of(FMT)
     names = ("pitch_range", "n_pitch_classes_used", "polyphony", "scale_consistency", "pitch_class_entropy")
     ours = {"n_pitch_classes_used": "pitch_classes_used"}
     for stem, blob in list(real_clips.items())[:4]:
-        segment = cut_segments(spec.render(read_notes(blob)), 16, 4)[0].reshape(64, 84).astype(bool)
-        music = muspy.read_midi(write_midi(segment, tmp_path / f"{stem}.mid", 22, 4))
+        segment = cut_segments(spec.render(read_notes(blob)), 16, 4)[0].reshape(64, 84, 2)
+        music = muspy.read_midi(write_midi(segment, tmp_path / f"{stem}.mid", FMT))
         values = segment_metrics(segment, FMT)
         for name in names:
             assert values[ours.get(name, name)] == pytest.approx(getattr(muspy, name)(music)), (stem, name)
         notes = [n for track in music.tracks for n in track.notes]
         assert values["note_density"] == len(notes) / 4
         assert values["mean_pitch"] == pytest.approx(np.mean([n.pitch for n in notes]))
+        assert values["mean_velocity"] == pytest.approx(np.mean([n.velocity for n in notes]))
 
 
 def test_metric_table_stacks_segment_metrics():
-    rolls = np.stack([_roll(), _roll()])
-    rolls[1, 0:8, C4] = True
+    rolls = np.stack([_roll(), _roll(notes=[(0, 8, C4, 80)])])
     table = metric_table(rolls, FMT)
     assert table["note_density"].tolist() == [0.0, 0.25]
     assert math.isnan(table["mean_pitch"][0]) and table["mean_pitch"][1] == 60

@@ -6,6 +6,7 @@ import pytest
 from conftest import make_midi
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 
 # At 120 bpm and 480 ticks per quarter, 480 ticks = one beat = 0.5 s.
 TWO_NOTES = [(0, 480, 60, 100), (480, 240, 64, 50)]
@@ -73,12 +74,14 @@ def test_fold_into_range_moves_by_octaves_keeping_pitch_class():
         fold_into_range(np.array([60]), 60, 11)
 
 
-def test_beat_roll_quantises_to_sixteenth_steps():
-    notes = read_notes(make_midi([(0, 480, 60, 100), (500, 100, 62, 100)]))
-    roll = BeatRollSpec(steps_per_beat=4, lowest_pitch=60, n_pitches=12).render(notes)
-    # Note 2 starts at 500/120 = 4.17 -> step 4 and ends at 600/120 = 5 -> step 5.
-    assert roll.shape == (5, 12)
-    assert roll[:, 0].tolist() == [1, 1, 1, 1, 0] and roll[:, 2].tolist() == [0, 0, 0, 0, 1]
+def test_beat_roll_quantises_to_sixteenth_steps_with_sounding_and_onset_velocities():
+    # C4 struck twice back to back (100, then 40), D4 at 500 ticks
+    notes = read_notes(make_midi([(0, 240, 60, 100), (240, 240, 60, 40), (500, 100, 62, 90)]))
+    piece = BeatRollSpec(steps_per_beat=4, lowest_pitch=60, n_pitches=12).render(notes).reshape(-1, 12, 2)
+    # Note 3 starts at 500/120 = 4.17 -> step 4 and ends at 600/120 = 5 -> step 5.
+    assert piece.shape == (5, 12, 2)
+    assert piece[:, 0, SOUNDING].tolist() == [100, 100, 40, 40, 0] and piece[:, 0, ONSET].tolist() == [100, 0, 40, 0, 0]
+    assert piece[:, 2, SOUNDING].tolist() == [0, 0, 0, 0, 90] and piece[:, 2, ONSET].tolist() == [0, 0, 0, 0, 90]
 
 
 def test_cut_segments_keeps_whole_segments_only():
@@ -97,8 +100,8 @@ def test_real_clip_rolls_span_the_clip(real_clips):
         roll = TimeRollSpec(fs=100, velocity=True).render(notes)
         assert len(roll) == round(notes.end_s.max() * 100)
         assert roll.max() == notes.velocity.max() and 22 <= notes.pitch.min() <= notes.pitch.max() <= 105
-        segments = cut_segments(BeatRollSpec().render(notes), 16, 4)
-        assert segments.shape[1:] == (4, 16, 84) and segments.sum() > 0
+        segments = cut_segments(BeatRollSpec.of(SegmentLayout()).render(notes), 16, 4)
+        assert segments.shape[1:] == (4, 16, 84 * 2) and segments.sum() > 0
 
 
 @pytest.mark.parametrize("blob, reason", [(b"garbage", "unreadable MIDI"), (b"", "unreadable MIDI")])

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+import wandb
 from pytorch_lightning.loggers import WandbLogger
 
-from emopia_lightning.sampling import RollFormat, generate_pieces, quadrant_labels, write_pieces
+from emopia_lightning.sampling import generate_pieces, quadrant_labels, write_pieces
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 class GANSampleWriter(pl.Callback):
     """``output_dir/step_XXXXXX/{Q1..Q4}.mid`` (+ ``.wav``) and ``piano_roll.png`` at each of
     ``at_steps`` (generator steps; the run's last step is always added), the same latent for every
-    emotion so that only the label differs. Only rank 0 writes; the PNG also goes to W&B."""
+    emotion so that only the label differs. Only rank 0 writes; the PNG and the WAVs also go to W&B."""
 
     def __init__(self, output_dir: str, at_steps: Sequence[int] = (0, 100, 1000, 10000, 20000),
                  seed: int = 1234, wav: bool = True):  # fmt: skip
@@ -38,14 +39,19 @@ class GANSampleWriter(pl.Callback):
             return
         self.written.append(step)
         labels, names = quadrant_labels()
-        rolls = generate_pieces(pl_module, labels, latents=self._latents(pl_module, len(labels)))
-        fmt = RollFormat.from_data_config(trainer.datamodule.hparams)
+        pieces = generate_pieces(pl_module, labels, latents=self._latents(pl_module, len(labels)))
         title = f"{pl_module.description} after {step} generator steps"
-        paths = write_pieces(rolls, names, self.output_dir / f"step_{step:06d}", fmt, self.wav, title)
-        log.info("Samples at generator step %d: %s", step, paths["png"][0].parent)
+        out = self.output_dir / f"step_{step:06d}"
+        paths = write_pieces(pieces, names, out, pl_module.layout, self.wav, title)
+        log.info("Samples at generator step %d: %s", step, out)
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 logger.log_image("samples/piano_roll", [str(paths["png"][0])], step=trainer.global_step)
+                if paths["wav"]:
+                    audio = [wandb.Audio(str(path), caption=path.stem) for path in paths["wav"]]
+                    logger.experiment.log(
+                        {"samples/audio": audio, "trainer/global_step": trainer.global_step}
+                    )
 
     def on_train_start(self, trainer: pl.Trainer, pl_module) -> None:
         if 0 in self.at_steps and pl_module.generator_step() == 0:

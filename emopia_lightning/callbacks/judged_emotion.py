@@ -55,12 +55,11 @@ class JudgedEmotion(pl.Callback):
             return
         segments = generated_segments(pl_module, self.n, self.seed, self.threshold)
         scores = judged(self.judge, segments)
-        steps_per_bar = trainer.datamodule.segment_shape[1]
         values = {
             "val/judged_acc": scores["accuracy"],
             "val/judged_arousal": scores["arousal_accuracy"],
             "val/judged_valence": scores["valence_accuracy"],
-            "val/sparse_bars": sparse_bar_share(segments.rolls, steps_per_bar),
+            "val/sparse_bars": sparse_bar_share(segments.rolls, pl_module.layout.steps_per_bar),
         }
         pl_module.log_dict(values, batch_size=len(segments.rolls))
         best = max((h["val/judged_acc"] for h in self.history), default=-1.0)

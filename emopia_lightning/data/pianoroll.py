@@ -4,9 +4,9 @@ Layouts (time first, so a roll is also a sequence of frames):
 
 - time roll  ``(frames, n_pitches)`` uint8 — the report's representation: one frame per ``1/fs``
   seconds (``fs=100``: 10 ms), value 1 (binary) or the note's velocity 1..127.
-- beat roll  ``(steps, n_pitches)`` bool — beat-quantised, ``steps_per_beat`` steps per quarter note
-  (4: sixteenth notes, 16 steps per 4/4 bar); cut into GAN segments of shape
-  ``(bars, steps_per_bar, n_pitches)`` by :func:`cut_segments`.
+- beat roll  ``(steps, 2 * n_pitches)`` uint8 — the GAN's pieces (``data.segment_layout``):
+  beat-quantised, the sounding and the onset velocity of each pitch; cut into segments of
+  ``bars`` bars by :func:`cut_segments`.
 
 Column ``j`` of either roll is MIDI pitch ``lowest_pitch + j``. A note outside that range is moved by
 whole octaves into it, keeping its pitch class. Sustain pedal is ignored, as in the report's
@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 
 
 def fold_into_range(pitch: np.ndarray, lowest: int, n_pitches: int) -> np.ndarray:
@@ -118,17 +119,38 @@ class TimeRollSpec(_RollSpec):
 
 @dataclass(frozen=True)
 class BeatRollSpec(_RollSpec):
-    """Beat-quantised binary roll: ``steps_per_beat`` steps per quarter note."""
+    """Beat-quantised pieces (``data.segment_layout``): ``steps_per_beat`` steps per quarter note,
+    each step and pitch holding the sounding velocity and the onset velocity, side by side."""
 
-    steps_per_beat: int = 4
-    lowest_pitch: int = 22
-    n_pitches: int = 84  # 22..105: every EMOPIA note fits
+    steps_per_beat: int
+    lowest_pitch: int
+    n_pitches: int
+
+    @classmethod
+    def of(cls, layout: SegmentLayout) -> BeatRollSpec:
+        return cls(layout.steps_per_beat, layout.lowest_pitch, layout.n_pitches)
+
+    @property
+    def width(self) -> int:
+        return 2 * self.n_pitches  # (steps, width) is a (steps, n_pitches, 2) piece
 
     def _cells(self, notes: Notes) -> tuple[np.ndarray, np.ndarray]:
         return _quantise(notes.start_beat, notes.end_beat, self.steps_per_beat)
 
+    def render(self, notes: Notes, out: np.ndarray | None = None) -> np.ndarray:
+        """(rows, 2 * n_pitches) uint8: column ``2j + SOUNDING`` the velocity over each note's
+        steps, ``2j + ONSET`` the velocity at its first step."""
+        start, end = self._cells(notes)
+        column = 2 * (fold_into_range(notes.pitch, self.lowest_pitch, self.n_pitches) - self.lowest_pitch)
+        velocity = np.asarray(notes.velocity, dtype=np.uint8)
+        return _spans_to_roll(
+            np.concatenate([start, start]), np.concatenate([end, start + 1]),
+            np.concatenate([column + SOUNDING, column + ONSET]), np.concatenate([velocity, velocity]),
+            self.width, out,
+        )  # fmt: skip
+
     def key(self) -> dict:
-        return {"kind": "beat_roll", **asdict(self)}
+        return {"kind": "beat_piece", **asdict(self)}
 
 
 def cut_segments(

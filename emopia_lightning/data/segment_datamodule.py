@@ -1,7 +1,7 @@
-"""LightningDataModule of beat-quantised EMOPIA segments (bars x steps x pitches), for the GAN.
+"""LightningDataModule of beat-quantised EMOPIA segments, for the GAN and the segment judges.
 
-Every clip's beat roll (``BeatRollSpec``: 4 steps per beat, 84 pitches from MIDI 22) is cut into
-whole ``bars_per_segment``-bar segments (``cut_segments``); each segment keeps its clip's label.
+Every clip becomes a piece (``data.segment_layout``: sounding and onset velocities on the beat
+grid), cut into whole ``layout.bars``-bar segments (``cut_segments``); each keeps its clip's label.
 With ``split=None`` every clip is used (the report trained its GAN on all 4,842 segments);
 otherwise the split's train / val / test clips give the three parts, so that no song is in two.
 """
@@ -21,6 +21,7 @@ from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.labels import class_names
 from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, make_split
 
@@ -29,13 +30,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Segments:
-    """``rolls[i]`` (bars, steps_per_bar, pitches) bool, cut from clip ``clips[i]`` of a corpus."""
+    """``rolls[i]`` (bars, steps_per_bar, 2 * pitches) uint8, cut from clip ``clips[i]`` of a corpus:
+    a segment of a piece (``pieces`` lays its bars end to end)."""
 
     rolls: np.ndarray
     clips: np.ndarray
 
     def __len__(self) -> int:
         return len(self.rolls)
+
+    def pieces(self, layout: SegmentLayout) -> np.ndarray:
+        """(n, segment steps, pitches, 2) uint8: the segments as pieces (a view)."""
+        return self.rolls.reshape(len(self.rolls), layout.segment_steps, layout.n_pitches, 2)
 
 
 def cut_corpus(corpus: ClipCorpus, steps_per_bar: int, bars_per_segment: int, hop_bars: int) -> Segments:
@@ -44,22 +50,25 @@ def cut_corpus(corpus: ClipCorpus, steps_per_bar: int, bars_per_segment: int, ho
         cut_segments(corpus.roll(i), steps_per_bar, bars_per_segment, hop_bars) for i in range(len(corpus))
     ]
     clips = np.concatenate([np.full(len(p), i) for i, p in enumerate(pieces)]).astype(np.int64)
-    return Segments(np.concatenate(pieces).astype(bool), clips)
+    return Segments(np.concatenate(pieces), clips)
 
 
 class SegmentDataset(Dataset):
-    """Items ``(segment, target)``: (bars, steps, pitches) float32 of 0/1, and the class index.
+    """Items ``(segment, target)``: the segment as the nets read it, (bars, steps, pitches, 3)
+    float32 (``SegmentLayout.to_net``), and the class index.
 
     With ``sequences=True`` items are ``(roll, length, target)`` with the bars laid end to end,
-    roll (bars * steps, pitches): the batch format of the clip classifiers, so that any of them
-    can be trained on segments (the judge of generated music). ``augment`` (training only)
-    changes each item as it is read.
+    roll (bars * steps, pitches) of velocity / 127 (``SegmentLayout.classifier_roll``): the batch
+    format of the clip classifiers, so that any of them can be trained on segments (the judge of
+    generated music). ``augment`` (training only, sequences) changes each item as it is read.
     """
 
     def __init__(
-        self, segments: Segments, targets: np.ndarray, sequences: bool = False, augment: Augment | None = None
-    ):
+        self, segments: Segments, targets: np.ndarray, layout: SegmentLayout, sequences: bool = False,
+        augment: Augment | None = None,
+    ):  # fmt: skip
         self.segments = segments
+        self.layout = layout
         self.targets = np.asarray(targets, dtype=np.int64)
         self.sequences = sequences
         self.augment = augment if augment is not None and augment.active else None
@@ -68,19 +77,18 @@ class SegmentDataset(Dataset):
         return len(self.segments)
 
     def __getitem__(self, item: int) -> tuple:
-        segment = torch.from_numpy(self.segments.rolls[item].astype(np.float32))
+        piece = self.segments.rolls[item].reshape(self.layout.segment_steps, self.layout.n_pitches, 2)
         target = int(self.targets[item])
-        roll = segment.reshape(-1, segment.shape[-1])  # (bars * steps, pitches), a view
+        if not self.sequences:
+            return torch.from_numpy(self.layout.to_net(piece)), target
+        roll = torch.from_numpy(self.layout.classifier_roll(piece))  # (bars * steps, pitches)
         if self.augment is not None:
             roll = self.augment(roll)
-        if self.sequences:
-            return roll, len(roll), target
-        return roll.reshape(segment.shape), target
+        return roll, len(roll), target
 
 
 class EmopiaSegmentDataModule(pl.LightningDataModule):
-    """Segments of ``bars_per_segment`` bars x ``beats_per_bar * steps_per_beat`` steps x
-    ``n_pitches`` pitches, labelled for ``task``.
+    """Segments of ``layout`` (a ``SegmentLayout`` or its config values), labelled for ``task``.
 
     EMOPIA's clips are transcribed at 120 bpm in 4/4, so a 4-bar segment is 8 s. ``batch_size``
     is what one training step reads (the GAN asks for ``n_critic`` critic batches at once).
@@ -95,12 +103,8 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         cache_dir: str | None,
         split: dict | None = None,
         task: str = "quadrant",
-        steps_per_beat: int = 4,
-        beats_per_bar: int = 4,
-        bars_per_segment: int = 4,
+        layout: SegmentLayout | dict | None = None,
         hop_bars: int | None = None,
-        lowest_pitch: int = 22,
-        n_pitches: int = 84,
         batch_size: int = 16,
         drop_last_train: bool = True,
         sequences: bool = False,
@@ -111,18 +115,17 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         super().__init__()
         if isinstance(split, DictConfig):
             split = OmegaConf.to_container(split, resolve=True)  # plain values for weights_only loading
+        self.layout = SegmentLayout.of(layout or {})
+        layout = self.layout.key()  # plain values in the hyper-parameters
         self.save_hyperparameters(logger=False)
-        self.spec = BeatRollSpec(
-            steps_per_beat=steps_per_beat, lowest_pitch=lowest_pitch, n_pitches=n_pitches
-        )
+        self.spec = BeatRollSpec.of(self.layout)
         self.class_names = class_names(task)
         self.corpus: ClipCorpus | None = None
         self.datasets: dict[str, SegmentDataset] = {}
 
     @property
-    def segment_shape(self) -> tuple[int, int, int]:
-        h = self.hparams
-        return h.bars_per_segment, h.beats_per_bar * h.steps_per_beat, h.n_pitches
+    def segment_shape(self) -> tuple[int, int, int, int]:
+        return self.layout.net_shape
 
     def prepare_data(self) -> None:
         if self.corpus is None and self.hparams.cache_dir is not None:
@@ -135,7 +138,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         h = self.hparams
         source = locate_emopia(h.root)
         self.corpus = load_corpus(source, self.spec, h.cache_dir, h.progress)
-        segments = cut_corpus(self.corpus, h.beats_per_bar * h.steps_per_beat, h.bars_per_segment, h.hop_bars)
+        segments = cut_corpus(self.corpus, self.layout.steps_per_bar, self.layout.bars, h.hop_bars)
         clip_targets = np.array([label.target(h.task) for label in self.corpus.labels])
         if h.split is None:
             parts = {"train": np.arange(len(self.corpus))}
@@ -146,7 +149,9 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
             chosen = np.isin(segments.clips, clip_positions)
             subset = Segments(segments.rolls[chosen], segments.clips[chosen])
             augment = Augment(transpose=h.transpose) if part == "train" else None
-            self.datasets[part] = SegmentDataset(subset, clip_targets[subset.clips], h.sequences, augment)
+            self.datasets[part] = SegmentDataset(
+                subset, clip_targets[subset.clips], self.layout, h.sequences, augment
+            )
         log.info(
             "EMOPIA segments %s from %d clips: %s",
             self.segment_shape,
@@ -175,7 +180,8 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
     def train_eval_dataloader(self) -> DataLoader:
         """The training segments in order, unaugmented: ``evaluate_train=true``."""
         train = self._dataset("train")
-        return self._loader(SegmentDataset(train.segments, train.targets, train.sequences), shuffle=False)
+        unaugmented = SegmentDataset(train.segments, train.targets, self.layout, train.sequences)
+        return self._loader(unaugmented, shuffle=False)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self._dataset("val"), shuffle=False)

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from emopia_lightning.data.segment_layout import ONSET
 from emopia_lightning.evaluation.emotion_scores import emotion_scores
 from emopia_lightning.sampling import generate_pieces, quadrant_labels
 
@@ -28,10 +29,12 @@ class SegmentJudge(Protocol):
 
 @dataclass
 class SegmentSet:
-    """(n, steps, pitches) bool segments and the quadrant index (0..3) each has or was asked for."""
+    """(n, steps, pitches, 2) uint8 segments as pieces (``data.segment_layout``) and the quadrant
+    index (0..3) each has or was asked for."""
 
     rolls: np.ndarray
     quadrants: np.ndarray
+    clips: np.ndarray | None = None  # real segments: the corpus clip each was cut from, in order
 
 
 def generated_segments(model, n: int, seed: int, threshold: float) -> SegmentSet:
@@ -41,17 +44,27 @@ def generated_segments(model, n: int, seed: int, threshold: float) -> SegmentSet
     return SegmentSet(rolls, labels.numpy())
 
 
+def long_pieces(model, n: int, bars: int, seed: int, threshold: float, continuity: float) -> np.ndarray:
+    """(4n, segments, segment steps, pitches, 2): ``n`` pieces of ``bars`` bars asked for each
+    quadrant (in quadrant order), as their successive segments."""
+    layout = model.layout
+    labels, _ = quadrant_labels(n)
+    n_segments = -(-bars // layout.bars)
+    generator = torch.Generator().manual_seed(seed)
+    pieces = generate_pieces(model, labels, n_segments, generator, threshold=threshold, continuity=continuity)
+    return pieces.reshape(len(pieces), n_segments, layout.segment_steps, *pieces.shape[2:])
+
+
 def judged(judge: SegmentJudge, segments: SegmentSet) -> dict:
     """The judge's emotion scores of ``segments`` (see ``emotion_scores``), plus its predictions."""
     predictions = judge.probabilities(segments.rolls).argmax(axis=1)
     return {**emotion_scores(segments.quadrants, predictions), "predictions": predictions.tolist()}
 
 
-def sparse_bar_share(rolls: np.ndarray, steps_per_bar: int) -> float:
-    """Share of bars of (n, steps, pitches) rolls with fewer than MIN_NOTES_PER_BAR note onsets."""
-    rolls = np.asarray(rolls, dtype=bool)
-    onsets = rolls & ~np.pad(rolls, ((0, 0), (1, 0), (0, 0)))[:, :-1]  # active now, not a step before
-    per_bar = onsets.reshape(len(rolls), -1, steps_per_bar * rolls.shape[-1]).sum(axis=2)  # (n, bars)
+def sparse_bar_share(pieces: np.ndarray, steps_per_bar: int) -> float:
+    """Share of bars of (n, steps, pitches, 2) pieces with fewer than MIN_NOTES_PER_BAR onsets."""
+    onsets = np.asarray(pieces)[..., ONSET] > 0  # (n, steps, pitches)
+    per_bar = onsets.reshape(len(onsets), -1, steps_per_bar * onsets.shape[-1]).sum(axis=2)  # (n, bars)
     return float(np.mean(per_bar < MIN_NOTES_PER_BAR)) if per_bar.size else 0.0
 
 

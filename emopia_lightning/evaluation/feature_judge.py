@@ -31,14 +31,13 @@ from tqdm.auto import tqdm
 from emopia_lightning.classical.features import EXPERT_NAMES, FEATURES_VERSION
 from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.evaluation.segment_features import segment_features
-from emopia_lightning.sampling import RollFormat
 
 log = logging.getLogger(__name__)
 
-JUDGE_VERSION = 2  # bump when the fitting below changes
-SEGMENT_KEYS = ("steps_per_beat", "beats_per_bar", "bars_per_segment", "lowest_pitch", "n_pitches")
+JUDGE_VERSION = 3  # bump when the fitting below changes (3: notes with onsets and velocities)
 TRUSTED_PREFIXES = ("sklearn.", "numpy.")  # the only types a judge file may hold
 
 
@@ -95,18 +94,18 @@ class FeatureJudge:
     name = "features"
 
     @property
-    def format(self) -> RollFormat:
-        return RollFormat.from_data_config(self.data)
+    def layout(self) -> SegmentLayout:
+        return SegmentLayout.of(self.data["layout"])
 
     def describe(self) -> dict:
         """What the report says of this judge: its kind, choices and real accuracies."""
         return {"kind": "RBF SVM + random forest on expert features", **self.record}
 
     def probabilities(self, rolls: np.ndarray) -> np.ndarray:
-        """(n, 4) quadrant probabilities of (n, steps, pitches) segments."""
+        """(n, 4) quadrant probabilities of (n, steps, pitches, 2) segments."""
         if not len(rolls):
             return np.zeros((0, len(self.record["classes"])))
-        return self.model.predict_proba(segment_features(rolls, self.format))
+        return self.model.predict_proba(segment_features(rolls, self.layout))
 
     def real_segments(self) -> EmopiaSegmentDataModule:
         datamodule = instantiate(OmegaConf.create(self.data))
@@ -114,12 +113,12 @@ class FeatureJudge:
         return datamodule
 
 
-def _part_features(datamodule: EmopiaSegmentDataModule, fmt: RollFormat) -> dict[str, tuple]:
-    parts = {}
-    for part, dataset in datamodule.datasets.items():
-        rolls = dataset.segments.rolls
-        parts[part] = (segment_features(rolls.reshape(len(rolls), -1, rolls.shape[-1]), fmt), dataset.targets)
-    return parts
+def _part_features(datamodule: EmopiaSegmentDataModule) -> dict[str, tuple]:
+    layout = datamodule.layout
+    return {
+        part: (segment_features(dataset.segments.pieces(layout), layout), dataset.targets)
+        for part, dataset in datamodule.datasets.items()
+    }
 
 
 def _blend(c: float, gamma_scale: float, n_features: int, trees: int, seed: int) -> VotingClassifier:
@@ -136,8 +135,7 @@ def fit_feature_judge(
     datamodule: EmopiaSegmentDataModule, candidates: JudgeCandidates, seed: int = 0
 ) -> tuple[VotingClassifier, dict]:
     """Fit every candidate on the training songs; keep the best on the validation songs."""
-    fmt = RollFormat.from_data_config(datamodule.hparams)
-    parts = _part_features(datamodule, fmt)
+    parts = _part_features(datamodule)
     (x_train, y_train), (x_val, y_val) = parts["train"], parts["val"]
     best = None
     for c, gamma_scale in tqdm(candidates.svm, desc="Fitting the feature judge", unit="candidate"):
@@ -166,7 +164,7 @@ def _entry(data: dict, cache_dir: str, candidates: JudgeCandidates, seed: int) -
     source = locate_emopia(data["root"])
     settings = {
         "kind": "feature_judge",
-        "layout": {k: data[k] for k in SEGMENT_KEYS},
+        "layout": SegmentLayout.of(data["layout"]).key(),
         "hop_bars": data.get("hop_bars"),
         "seed": seed,
         "version": JUDGE_VERSION,

@@ -17,9 +17,8 @@ from omegaconf import OmegaConf
 
 from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
-
-SEGMENT_KEYS = ("steps_per_beat", "beats_per_bar", "bars_per_segment", "lowest_pitch", "n_pitches")
 
 
 @dataclass
@@ -38,8 +37,9 @@ class CNNJudge:
         return self.config["data"]
 
     def probabilities(self, rolls: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """(n, classes) softmax of (n, steps, pitches) segments."""
-        rolls = torch.as_tensor(np.asarray(rolls), dtype=torch.float32)
+        """(n, classes) softmax of (n, steps, pitches, 2) segments."""
+        layout = SegmentLayout.of(self.data["layout"])
+        rolls = torch.from_numpy(layout.classifier_roll(rolls))  # what it was trained on
         parts = []
         with torch.inference_mode():
             for batch in rolls.split(batch_size):
@@ -66,7 +66,10 @@ def load_judge(path: str | Path, generator_data: dict) -> CNNJudge:
         raise CheckpointError(
             f"{checkpoint}: not a quadrant classifier of segments; train one with experiment=segment_judge"
         )
-    different = [k for k in SEGMENT_KEYS if data.get(k) != generator_data.get(k)]
+    judge_layout, generator_layout = (
+        SegmentLayout.of(d.get("layout", {})).key() for d in (data, generator_data)
+    )
+    different = [k for k in judge_layout if judge_layout[k] != generator_layout[k]]
     if different:
         raise CheckpointError(
             f"{checkpoint}: the judge reads other segments than the generator writes ({', '.join(different)})"

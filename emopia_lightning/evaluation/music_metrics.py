@@ -1,7 +1,7 @@
-"""Musical metrics of one beat-roll segment, real or generated, so the two can be compared.
+"""Musical metrics of one segment, real or generated, so the two can be compared.
 
-A segment is a (steps, pitches) bool roll in a ``RollFormat``; its notes are runs of active steps of
-one pitch (``render.midi.roll_to_notes``, as the MIDI we write). Five metrics are muspy's, computed on
+A segment is a (steps, pitches, 2) piece (``data.segment_layout``); its notes are those the MIDI
+writer writes (``piece_notes``: onsets, ends, velocities). Five metrics are muspy's, computed on
 those notes. The empty-beat rate and groove consistency follow muspy's formulas but over the whole
 segment: muspy's versions end at the last note's end (and add a beat or bar past it when a note ends
 on a boundary), which would score a segment with a quiet second half as full. The MuseGAN metrics
@@ -15,8 +15,7 @@ import math
 import muspy
 import numpy as np
 
-from emopia_lightning.render.midi import roll_to_notes
-from emopia_lightning.sampling import RollFormat
+from emopia_lightning.data.segment_layout import SOUNDING, PieceNotes, SegmentLayout, piece_notes
 
 # name -> what it measures (the report's glossary); the order of the report's tables.
 METRICS: dict[str, str] = {
@@ -32,14 +31,22 @@ METRICS: dict[str, str] = {
     "empty_bars": "share of bars in which nothing sounds (MuseGAN's EB)",
     "used_pitch_classes": "distinct pitch classes per non-empty bar, averaged (MuseGAN's UPC)",
     "qualified_note_rate": "share of notes lasting at least `qualified_steps` steps (MuseGAN's QN)",
+    "long_note_rate": "share of notes lasting longer than a bar",
+    "mean_velocity": "mean MIDI velocity of the notes",
+    "velocity_spread": "standard deviation of the notes' velocities",
 }
 
 
-def _music(notes: list[tuple[int, int, int]], fmt: RollFormat) -> muspy.Music:
+def _music(notes: PieceNotes, layout: SegmentLayout) -> muspy.Music:
     track = muspy.Track(
-        notes=[muspy.Note(start, fmt.lowest_pitch + col, length, 64) for start, length, col in notes]
+        notes=[
+            muspy.Note(start, layout.lowest_pitch + column, length, velocity)
+            for start, length, column, velocity in zip(
+                notes.start.tolist(), notes.length.tolist(), notes.column.tolist(), notes.velocity.tolist()
+            )
+        ]
     )
-    return muspy.Music(resolution=fmt.steps_per_beat, tracks=[track])
+    return muspy.Music(resolution=layout.steps_per_beat, tracks=[track])
 
 
 def _groove_consistency(onsets: np.ndarray) -> float:
@@ -49,48 +56,55 @@ def _groove_consistency(onsets: np.ndarray) -> float:
     return 1.0 - np.count_nonzero(onsets[1:] != onsets[:-1]) / onsets[1:].size
 
 
-def segment_metrics(roll: np.ndarray, fmt: RollFormat, qualified_steps: int = 2) -> dict[str, float]:
-    """Every metric of :data:`METRICS` for one (steps, pitches) roll of whole bars.
+def segment_metrics(piece: np.ndarray, layout: SegmentLayout, qualified_steps: int = 2) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for one (steps, pitches, 2) piece of whole bars.
 
     MuseGAN's qualified notes are those no shorter than a 32nd note at 24 steps a beat; at 4 steps a
     beat every note is at least a 16th, so ``qualified_steps=2`` (an eighth) marks the fragments.
     """
-    roll = np.asarray(roll, dtype=bool)
+    piece = np.asarray(piece)
+    roll = piece[..., SOUNDING] > 0  # (steps, pitches)
     steps, pitches = roll.shape
-    if steps % fmt.steps_per_bar:
-        raise ValueError(f"a segment of {steps} steps is not whole bars of {fmt.steps_per_bar}")
-    n_bars = steps // fmt.steps_per_bar
-    notes = roll_to_notes(roll)
-    music = _music(notes, fmt)
+    if steps % layout.steps_per_bar:
+        raise ValueError(f"a segment of {steps} steps is not whole bars of {layout.steps_per_bar}")
+    n_bars = steps // layout.steps_per_bar
+    notes = piece_notes(piece)
+    music = _music(notes, layout)
     sounding = roll.any(axis=1)  # (steps,)
     onsets = np.zeros(steps, dtype=bool)
-    onsets[[start for start, _, _ in notes]] = True
-    bars = roll.reshape(n_bars, fmt.steps_per_bar, pitches)
+    onsets[notes.start] = True
+    bars = roll.reshape(n_bars, layout.steps_per_bar, pitches)
     used_per_bar = [
-        len(np.unique((np.nonzero(bar.any(axis=0))[0] + fmt.lowest_pitch) % 12)) for bar in bars if bar.any()
+        len(np.unique((np.nonzero(bar.any(axis=0))[0] + layout.lowest_pitch) % 12))
+        for bar in bars
+        if bar.any()
     ]
-    no_notes = not notes
+    no_notes = not len(notes)
+    velocity = notes.velocity.astype(float)
     return {
         "note_density": len(notes) / n_bars,
-        "mean_pitch": math.nan if no_notes else fmt.lowest_pitch + float(np.mean([c for _, _, c in notes])),
+        "mean_pitch": math.nan if no_notes else layout.lowest_pitch + float(np.mean(notes.column)),
         "pitch_range": math.nan if no_notes else float(muspy.pitch_range(music)),
         "pitch_classes_used": math.nan if no_notes else float(muspy.n_pitch_classes_used(music)),
         "polyphony": float(muspy.polyphony(music)),
         "scale_consistency": float(muspy.scale_consistency(music)),
         "pitch_class_entropy": float(muspy.pitch_class_entropy(music)),
-        "empty_beat_rate": float(1.0 - sounding.reshape(-1, fmt.steps_per_beat).any(axis=1).mean()),
-        "groove_consistency": float(_groove_consistency(onsets.reshape(n_bars, fmt.steps_per_bar))),
+        "empty_beat_rate": float(1.0 - sounding.reshape(-1, layout.steps_per_beat).any(axis=1).mean()),
+        "groove_consistency": float(_groove_consistency(onsets.reshape(n_bars, layout.steps_per_bar))),
         "empty_bars": float(1.0 - bars.any(axis=(1, 2)).mean()),
         "used_pitch_classes": float(np.mean(used_per_bar)) if used_per_bar else math.nan,
-        "qualified_note_rate": math.nan
-        if no_notes
-        else float(np.mean([length >= qualified_steps for _, length, _ in notes])),
+        "qualified_note_rate": math.nan if no_notes else float(np.mean(notes.length >= qualified_steps)),
+        "long_note_rate": math.nan if no_notes else float(np.mean(notes.length > layout.steps_per_bar)),
+        "mean_velocity": math.nan if no_notes else float(velocity.mean()),
+        "velocity_spread": math.nan if no_notes else float(velocity.std()),
     }
 
 
-def metric_table(rolls: np.ndarray, fmt: RollFormat, qualified_steps: int = 2) -> dict[str, np.ndarray]:
-    """``{metric: (n,) values}`` for a stack of (steps, pitches) rolls."""
-    rows = [segment_metrics(roll, fmt, qualified_steps) for roll in rolls]
+def metric_table(
+    pieces: np.ndarray, layout: SegmentLayout, qualified_steps: int = 2
+) -> dict[str, np.ndarray]:
+    """``{metric: (n,) values}`` for a stack of (steps, pitches, 2) pieces."""
+    rows = [segment_metrics(piece, layout, qualified_steps) for piece in pieces]
     return {name: np.array([row[name] for row in rows], dtype=float) for name in METRICS}
 
 

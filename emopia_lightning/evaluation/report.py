@@ -102,6 +102,30 @@ def _claim_rows(results: dict) -> list[str]:
     return rows
 
 
+def _coherence_lines(results: dict) -> list[str]:
+    if "coherence" not in results:
+        return []
+    coherence = results["coherence"]
+    first_judge = next(iter(results["judges"]))
+    lines = [
+        "",
+        f"## Long pieces ({coherence['bars']} bars, {coherence['n_per_quadrant']} per quadrant)",
+        "",
+        "Successive segments: the share estimated in the same key (Krumhansl-Kessler profiles) and the "
+        "mean cosine of their pitch-class histograms. Generated pieces chain segments with the given "
+        "continuity of their temporal latents (0: independent).",
+        "",
+        "| segments of | same key | pitch-class cosine | pairs |",
+        "|---|---|---|---|",
+    ]
+    for name, row in coherence["successive_segments"].items():
+        lines.append(
+            f"| {name} | {_number(row['same_key'])} | {_number(row['pitch_class_cosine'])} | {row['pairs']} |"
+        )
+    positions = ", ".join(f"{k + 1}: {_number(a)}" for k, a in enumerate(coherence["judged_by_position"]))
+    return [*lines, "", f"The {first_judge} judge's accuracy by segment position: {positions}."]
+
+
 def write_report(results: dict, path: str | Path, command: str) -> Path:
     """Write the report; figures are referenced by the file names in ``results['figures']``."""
     figures = results.get("figures", {})
@@ -130,6 +154,7 @@ def write_report(results: dict, path: str | Path, command: str) -> Path:
         "",
         " ".join(f"![{name}]({file})" for name, file in figures.items() if name.startswith("confusion_")),
     ]
+    lines += _coherence_lines(results)
     if "metrics" not in results:  # fast=true: emotion control only
         path = Path(path)
         path.write_text("\n".join(lines) + "\n")

@@ -6,6 +6,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.models.components.musegan import MuseGANCritic, MuseGANGenerator
 
 
@@ -95,6 +96,11 @@ class MuseGAN(pl.LightningModule):
         return f"{self.hparams.name} ({kind})"
 
     @property
+    def layout(self) -> SegmentLayout:
+        """The pieces this generator writes (``data.segment_layout``)."""
+        return self.generator.layout
+
+    @property
     def latent_dim(self) -> int:
         return self.generator.latent_dim
 
@@ -112,7 +118,7 @@ class MuseGAN(pl.LightningModule):
 
     @torch.no_grad()
     def generate(self, latents: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """(n, bars, steps, pitches) note probabilities in [0, 1], the generator in eval mode."""
+        """(n, bars, steps, pitches, 3) onset, sounding and velocity channels, the generator in eval mode."""
         was_training = self.generator.training
         self.generator.eval()
         try:
@@ -169,7 +175,7 @@ class MuseGAN(pl.LightningModule):
         return {"loss_g": loss.detach(), **({} if aux is None else {"aux_g": aux.detach()})}
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, float]:
-        segments, targets = batch  # (n_critic * B, bars, steps, pitches), (n_critic * B,)
+        segments, targets = batch  # (n_critic * B, bars, steps, pitches, 3), (n_critic * B,)
         optimizer_g, optimizer_d = self.optimizers()
         size, n_critic = self.hparams.batch_size, self.hparams.n_critic
         if len(segments) != n_critic * size:

@@ -1,20 +1,48 @@
-"""MIDI to WAV through FluidSynth and a General MIDI soundfont, when both are installed.
+"""MIDI to WAV with a General MIDI piano soundfont, on any machine.
 
-Debian: ``apt-get install --no-install-recommends fluidsynth timgm6mb-soundfont`` (6 MB, GPL-2) or
-``fluid-soundfont-gm`` (145 MB, MIT); ``make audio-tools`` runs it. ``$SOUNDFONT`` names another
-``.sf2``.
+Two renderers, the first found is used:
+
+- **FluidSynth** (``fluidsynth`` on the PATH: Debian's ``apt-get install fluidsynth``, ``make
+  audio-tools``), the reference SoundFont synthesizer;
+- **TinySoundFont** (``tinysoundfont`` from pip, a C library in its wheel): no root and no system
+  library. Its wheel declares ``pyaudio`` for live playback, which we never use and which does not
+  build without PortAudio's headers, so ``make install`` installs it with ``--no-deps`` (its own
+  code imports pyaudio only to play live).
+
+The soundfont is ``$SOUNDFONT`` if set, else a system GM font, else the 6 MB TimGM6mb.sf2 that
+pretty_midi's package ships (a project dependency for that file).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import shutil
 import subprocess
+import wave
 from pathlib import Path
+
+import numpy as np
+import symusic
 
 SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
 # Preferred first: the smaller GM fonts Debian ships.
 SOUNDFONT_NAMES = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
+RELEASE_SECONDS = 1.0  # after the last note ends, so its release is heard, not cut
+SAMPLE_RATE = 44100
+
+
+class AudioUnavailable(RuntimeError):
+    """No renderer or no soundfont here; the message says what to install."""
+
+
+def _packaged_soundfont() -> Path | None:
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "TimGM6mb.sf2"
+    return path if path.is_file() else None
 
 
 def find_soundfont() -> Path | None:
@@ -29,30 +57,107 @@ def find_soundfont() -> Path | None:
         found = sorted(folder.glob("*.sf2")) if folder.is_dir() else []
         if found:
             return found[0]
-    return None
+    return _packaged_soundfont()
+
+
+def renderer() -> str:
+    """``fluidsynth`` or ``tinysoundfont``: what renders here; AudioUnavailable if neither can."""
+    if find_soundfont() is None:
+        raise AudioUnavailable("no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2)")
+    if shutil.which("fluidsynth"):
+        return "fluidsynth"
+    if importlib.util.find_spec("tinysoundfont") is not None:
+        return "tinysoundfont"
+    raise AudioUnavailable(
+        "no WAV audio: neither FluidSynth nor TinySoundFont is installed"
+        " (pip install --no-deps tinysoundfont, or make audio-tools)"
+    )
 
 
 def audio_unavailable_reason() -> str | None:
     """None when WAV rendering works here, else one line saying what is missing."""
-    if shutil.which("fluidsynth") is None:
-        return "no WAV audio: FluidSynth is not installed (make audio-tools, or apt-get install fluidsynth)"
-    if find_soundfont() is None:
-        return "no WAV audio: no General MIDI soundfont found (make audio-tools, or set SOUNDFONT=file.sf2)"
+    try:
+        renderer()
+    except AudioUnavailable as missing:
+        return str(missing)
     return None
 
 
-def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = 44100) -> Path:
-    """Render a MIDI file to WAV; raises RuntimeError with FluidSynth's message when it fails."""
-    reason = audio_unavailable_reason()
-    if reason:
-        raise RuntimeError(reason)
+def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = SAMPLE_RATE,
+               use: str | None = None) -> Path:  # fmt: skip
+    """Render a MIDI file to a WAV as long as its notes plus RELEASE_SECONDS; ``use`` forces a
+    renderer. Raises AudioUnavailable, or RuntimeError with the renderer's message."""
+    use = use or renderer()
+    if use == "fluidsynth":
+        _fluidsynth(Path(midi_path), Path(wav_path), sample_rate)
+    elif use == "tinysoundfont":
+        _write_wav(wav_path, _tinysoundfont(Path(midi_path), sample_rate), sample_rate)
+    else:
+        raise ValueError(f"renderer must be fluidsynth or tinysoundfont, got {use!r}")
+    return Path(wav_path)
+
+
+def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> None:
     command = [
         "fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate),
         "-F", str(wav_path), str(find_soundfont()), str(midi_path),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    if result.returncode != 0 or not Path(wav_path).is_file():
+    if result.returncode != 0 or not wav_path.is_file():
         raise RuntimeError(
             f"FluidSynth failed on {midi_path}: {(result.stderr or result.stdout).strip()[:300]}"
         )
-    return Path(wav_path)
+
+
+@functools.lru_cache(maxsize=2)
+def _synth(soundfont: str, sample_rate: int):
+    """One loaded synthesizer per soundfont (loading takes longer than rendering a piece)."""
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(gain=6.0, samplerate=sample_rate)  # +6 dB: TimGM6mb is quiet
+    synth.program_select(0, synth.sfload(soundfont), 0, 0)  # bank 0, preset 0: acoustic grand
+    return synth
+
+
+def _tinysoundfont(midi_path: Path, sample_rate: int) -> np.ndarray:
+    """(samples, 2) float32 stereo of every note of every non-drum track, at their real times."""
+    try:
+        score = symusic.Score(str(midi_path)).to("second")
+    except Exception as error:  # symusic raises RuntimeError or ValueError on bad files
+        raise RuntimeError(f"cannot read {midi_path} for audio: {error}") from error
+    events = []  # (sample, is_on, pitch, velocity): offs before ons at the same sample
+    for track in score.tracks:
+        if track.is_drum:
+            continue
+        for note in track.notes:
+            events.append((round(note.start * sample_rate), 1, note.pitch, note.velocity))
+            events.append((round(note.end * sample_rate), 0, note.pitch, 0))
+    events.sort()
+    end = (events[-1][0] if events else 0) + round(RELEASE_SECONDS * sample_rate)
+    synth = _synth(str(find_soundfont()), sample_rate)
+    synth.sounds_off()  # nothing left ringing from a previous piece
+    audio = np.zeros((end, 2), np.float32)
+    cursor = 0
+    for sample, is_on, pitch, velocity in [*events, (end, 0, None, 0)]:
+        if sample > cursor:
+            block = synth.generate(sample - cursor)
+            audio[cursor:sample] = np.frombuffer(block, np.float32).reshape(-1, 2)
+            cursor = sample
+        if pitch is None:
+            break
+        if is_on:
+            synth.noteon(0, pitch, velocity)
+        else:
+            synth.noteoff(0, pitch)
+    return audio
+
+
+def _write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
+    """16-bit stereo PCM, peak-limited (never clipped)."""
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    scale = 32767 * min(1.0, 0.9 / peak) if peak > 0 else 0.0
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes((audio * scale).astype("<i2").tobytes())

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def save_figure(figure, path: str | Path, dpi: int = 110) -> Path:
     """Lay out, write as PNG (making the folder) and close ``figure``; returns the path."""
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:  # figures that chose a layout (constrained) keep it
+        figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)

@@ -1,4 +1,5 @@
-"""Piano-roll pictures of generated or real segments."""
+"""Piano-roll pictures of generated or real pieces: shaded by velocity, onsets marked, bars and
+phrases (segments) ruled."""
 
 from __future__ import annotations
 
@@ -11,36 +12,51 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout  # noqa: E402
 from emopia_lightning.render.figures import save_figure  # noqa: E402
 
 
 def plot_piano_rolls(
-    rolls: Sequence[np.ndarray],
+    pieces: Sequence[np.ndarray],
     titles: Sequence[str],
     path: str | Path,
-    lowest_pitch: int,
-    steps_per_bar: int,
+    layout: SegmentLayout,
     suptitle: str | None = None,
 ) -> Path:
-    """One panel per (steps, pitches) roll, pitch upwards, bar lines dashed; saved as a PNG."""
-    n = len(rolls)
-    figure, axes = plt.subplots(n, 1, figsize=(9, 2.1 * n + 0.4), squeeze=False)
-    for ax, roll, title in zip(axes[:, 0], rolls, titles):
-        roll = np.asarray(roll, dtype=float)
-        steps, pitches = roll.shape
-        ax.imshow(
-            roll.T, origin="lower", aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
-            extent=(0, steps, lowest_pitch - 0.5, lowest_pitch + pitches - 0.5),
+    """One panel per (steps, pitches, 2) piece, pitch upwards, darker for louder; a note's onset
+    is a dot, so a re-struck note shows as two. Bar lines dotted, phrase (segment) starts solid."""
+    n = len(pieces)
+    longest = max((len(piece) for piece in pieces), default=layout.segment_steps)
+    width = min(18.0, 6.0 + 3.0 * longest / layout.segment_steps)
+    figure, axes = plt.subplots(n, 1, figsize=(width, 2.1 * n + 0.6), squeeze=False, layout="constrained")
+    image = None
+    for ax, piece, title in zip(axes[:, 0], pieces, titles):
+        piece = np.asarray(piece)
+        steps = len(piece)
+        velocity = np.ma.masked_equal(piece[..., SOUNDING].astype(float), 0)  # silence stays white
+        image = ax.imshow(
+            velocity.T, origin="lower", aspect="auto", cmap="viridis_r", vmin=1, vmax=127,
+            interpolation="nearest",
+            extent=(0, steps, layout.lowest_pitch - 0.5, layout.lowest_pitch + layout.n_pitches - 0.5),
         )  # fmt: skip
-        for bar in range(steps_per_bar, steps, steps_per_bar):
-            ax.axvline(bar, color="tab:blue", linestyle="--", linewidth=0.7)
-        c_notes = [p for p in range(lowest_pitch, lowest_pitch + pitches) if p % 12 == 0]
+        onset_step, onset_column = np.nonzero(piece[..., ONSET])
+        ax.scatter(onset_step + 0.5, onset_column + layout.lowest_pitch, s=3, c="black", linewidths=0)
+        for bar in range(layout.steps_per_bar, steps, layout.steps_per_bar):
+            phrase = bar % layout.segment_steps == 0
+            ax.axvline(bar, color="tab:red" if phrase else "grey", linestyle="-" if phrase else ":",
+                       linewidth=1.0 if phrase else 0.6)  # fmt: skip
+        c_notes = [
+            p for p in range(layout.lowest_pitch, layout.lowest_pitch + layout.n_pitches) if p % 12 == 0
+        ]
         ax.set_yticks(c_notes, [f"C{p // 12 - 1}" for p in c_notes])
-        ax.set_xticks(
-            range(0, steps + 1, steps_per_bar), [str(b + 1) for b in range(steps // steps_per_bar + 1)]
-        )
+        bar_every = max(1, steps // layout.steps_per_bar // 16)  # at most ~16 bar numbers
+        ticks = range(0, steps + 1, layout.steps_per_bar * bar_every)
+        ax.set_xticks(ticks, [str(t // layout.steps_per_bar + 1) for t in ticks])
+        ax.set_xlim(0, steps)
         ax.set_title(title, fontsize=10, loc="left")
-    axes[-1, 0].set_xlabel("bar")
+    axes[-1, 0].set_xlabel("bar (red: a new phrase, i.e. segment)")
+    if image is not None:
+        figure.colorbar(image, ax=axes[:, 0].tolist(), label="velocity", fraction=0.03, pad=0.01, aspect=40)
     if suptitle:
         figure.suptitle(suptitle)
     return save_figure(figure, path)

@@ -1,13 +1,16 @@
 """Single-track MuseGAN nets (Dong et al., 2018), optionally conditioned on an emotion label.
 
-Segments are ``(B, bars, steps, pitches)`` values in [0, 1] (4 x 16 x 84 by default). The nets
+Segments are ``(B, bars, steps, pitches, 3)`` channels in [0, 1] (``data.segment_layout``: onset,
+sounding, velocity; 4 x 16 x 84 x 3 by default), and both nets take the ``SegmentLayout``. The nets
 are lean on purpose: a report-scale run (20k generator steps with ``n_critic`` critic steps each)
 must fit in half an hour on two CPU cores.
 
 - :class:`MuseGANGenerator`: a shared latent (the piece's style) and a temporal latent which the
   temporal network turns into one latent per bar; the bar generator turns (shared, bar latent,
   label embedding) into a bar with transposed convolutions over time, then over pitch (one octave
-  cell becomes its 12 pitches).
+  cell becomes its 12 pitches x 3 channels). A cell sounds with probability ``s``; its onset
+  probability and velocity are each a sigmoid times ``s``, so neither appears where nothing sounds
+  (as in the data).
 - :class:`MuseGANCritic`: mirrors it with convolutions (octave cells, beats, bars), then a dense
   layer; conditioned by projection (Miyato & Koyama, 2018): the score adds ``<embed(label), h>``.
 
@@ -19,8 +22,8 @@ overhead.
 
 ``n_classes=0`` builds the unconditional nets, which ignore labels.
 
-``binary=True`` makes the generator's notes deterministic binary neurons (BinaryMuseGAN, Dong &
-Yang 2018): in training its output is 0/1 (a note sounds where its probability exceeds one half),
+``binary=True`` makes the generator's onsets and sounding cells deterministic binary neurons
+(BinaryMuseGAN, Dong & Yang 2018): in training they are 0/1 (where the probability exceeds one half),
 with the straight-through estimator's gradient, so the critic compares binary rolls with binary
 rolls and cannot be fooled by many half-on cells; in eval mode it returns the probabilities.
 """
@@ -30,16 +33,23 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from emopia_lightning.data.segment_layout import NET_CHANNELS, SegmentLayout
+
+ONSET_CHANNEL, SOUNDING_CHANNEL, VELOCITY_CHANNEL = range(len(NET_CHANNELS))
+
 
 def _label_embedding(n_classes: int, dim: int) -> nn.Embedding | None:
     return nn.Embedding(n_classes, dim) if n_classes > 0 else None
 
 
-def _check_shape(steps_per_bar: int, n_pitches: int) -> None:
-    if n_pitches % 12 or steps_per_bar % 4:
+def _checked(layout: SegmentLayout | dict) -> SegmentLayout:
+    layout = SegmentLayout.of(layout)
+    if layout.n_pitches % 12 or layout.steps_per_bar % 4:
         raise ValueError(
-            f"need whole octaves and beats: n_pitches={n_pitches}, steps_per_bar={steps_per_bar}"
+            f"the nets need whole octaves and a bar of 4k steps: n_pitches={layout.n_pitches},"
+            f" steps_per_bar={layout.steps_per_bar}"
         )
+    return layout
 
 
 class TimeUpsample(nn.Module):
@@ -77,24 +87,24 @@ class TimeDownsample(nn.Module):
 
 
 class MuseGANGenerator(nn.Module):
-    """latents (B, 2, latent_dim) [shared, temporal] + labels (B,) -> (B, bars, steps, pitches)."""
+    """latents (B, 2, latent_dim) [shared, temporal] + labels (B,) -> (B, bars, steps, pitches, 3)."""
 
     def __init__(
         self,
+        layout: SegmentLayout | dict | None = None,
         latent_dim: int = 64,
         n_classes: int = 4,
         label_dim: int = 16,
-        n_bars: int = 4,
-        steps_per_bar: int = 16,
-        n_pitches: int = 84,
         channels: tuple[int, int, int] = (64, 32, 16),
         binary: bool = False,
         initial_density: float = 0.5,
+        initial_onset_share: float = 0.4,
     ):
         super().__init__()
-        _check_shape(steps_per_bar, n_pitches)
+        self.layout = _checked(layout or {})
+        n_bars = self.layout.bars
         self.latent_dim, self.n_bars, self.binary = latent_dim, n_bars, binary
-        self.octaves, self.first_steps = n_pitches // 12, steps_per_bar // 4
+        self.octaves, self.first_steps = self.layout.n_pitches // 12, self.layout.steps_per_bar // 4
         self.label_embedding = _label_embedding(n_classes, label_dim)
         condition = label_dim if n_classes > 0 else 0
         self.temporal = nn.Sequential(  # temporal latent (+ label) -> one latent per bar
@@ -110,12 +120,18 @@ class MuseGANGenerator(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.upsample = nn.Sequential(TimeUpsample(c0, c1), TimeUpsample(c1, c2))  # time x4: a bar
-        self.to_pitches = nn.Linear(c2, 12)  # an octave cell -> its 12 pitches
+        self.to_pitches = nn.Linear(c2, 12 * len(NET_CHANNELS))  # an octave cell -> 12 pitches x channels
         # Start near the data's share of sounding cells rather than at one half: a generator that
         # starts with every cell half on spends its first thousands of steps learning to be quiet.
-        if not 0 < initial_density < 1:
-            raise ValueError(f"initial_density must be in (0, 1), got {initial_density}")
-        nn.init.constant_(self.to_pitches.bias, float(torch.logit(torch.tensor(initial_density))))
+        # Likewise the share of sounding cells that are onsets (EMOPIA: about 0.3) and mid velocity.
+        starts = {"initial_density": initial_density, "initial_onset_share": initial_onset_share}
+        for name, value in starts.items():
+            if not 0 < value < 1:
+                raise ValueError(f"{name} must be in (0, 1), got {value}")
+        bias = self.to_pitches.bias.detach().view(12, len(NET_CHANNELS))
+        bias[:, SOUNDING_CHANNEL] = float(torch.logit(torch.tensor(initial_density)))
+        bias[:, ONSET_CHANNEL] = float(torch.logit(torch.tensor(initial_onset_share)))
+        bias[:, VELOCITY_CHANNEL] = 0.0
 
     @property
     def conditional(self) -> bool:
@@ -133,15 +149,19 @@ class MuseGANGenerator(nn.Module):
         bar_inputs = torch.cat(per_bar, dim=2).reshape(batch * self.n_bars, -1)  # (B*bars, 2D+label)
         hidden = self.project(bar_inputs).view(-1, self.first_steps, self.octaves, self.channels0)
         hidden = self.upsample(hidden)  # (B*bars, steps, octaves, c2)
-        notes = torch.sigmoid(self.to_pitches(hidden))  # (B*bars, steps, octaves, 12)
+        cells = torch.sigmoid(self.to_pitches(hidden))  # (B*bars, steps, octaves, 12 * channels)
+        cells = cells.view(batch, self.n_bars, hidden.shape[1], self.octaves * 12, len(NET_CHANNELS))
+        sounding = cells[..., SOUNDING_CHANNEL]
+        onset = cells[..., ONSET_CHANNEL]
         if self.binary and self.training:  # forward 0/1, backward the sigmoid's gradient
-            notes = notes + ((notes > 0.5).to(notes.dtype) - notes).detach()
-        return notes.reshape(batch, self.n_bars, hidden.shape[1], self.octaves * 12)
+            sounding, onset = (p + ((p > 0.5).to(p.dtype) - p).detach() for p in (sounding, onset))
+        # (B, bars, steps, pitches, 3): onset and velocity only where a cell sounds
+        return torch.stack([onset * sounding, sounding, cells[..., VELOCITY_CHANNEL] * sounding], dim=-1)
 
 
 class MuseGANCritic(nn.Module):
-    """(B, bars, steps, pitches) + labels (B,) -> (B,) Wasserstein scores (no normalisation layers,
-    as WGAN-GP's gradient penalty asks).
+    """(B, bars, steps, pitches, 3) + labels (B,) -> (B,) Wasserstein scores (no normalisation
+    layers, as WGAN-GP's gradient penalty asks).
 
     ``aux_classes > 0`` adds an auxiliary classifier head on the same features (AC-GAN, Odena et
     al. 2017): ``score_and_logits`` returns its class logits beside the scores.
@@ -149,24 +169,22 @@ class MuseGANCritic(nn.Module):
 
     def __init__(
         self,
+        layout: SegmentLayout | dict | None = None,
         n_classes: int = 4,
-        n_bars: int = 4,
-        steps_per_bar: int = 16,
-        n_pitches: int = 84,
         channels: tuple[int, int, int] = (16, 32, 64),
         hidden: int = 128,
         aux_classes: int = 0,
     ):
         super().__init__()
-        _check_shape(steps_per_bar, n_pitches)
+        self.layout = _checked(layout or {})
         c0, c1, c2 = channels
-        self.octaves = n_pitches // 12
-        self.from_pitches = nn.Linear(12, c0)  # an octave's 12 pitches -> an octave cell
+        self.octaves = self.layout.n_pitches // 12
+        self.from_pitches = nn.Linear(12 * len(NET_CHANNELS), c0)  # 12 pitches x channels -> a cell
         self.downsample = nn.Sequential(
-            TimeDownsample(c0, c1, steps_per_bar // 4),  # steps -> beats
+            TimeDownsample(c0, c1, self.layout.steps_per_bar // 4),  # steps -> beats
             TimeDownsample(c1, c2, 4),  # beats -> bars
         )
-        self.dense = nn.Linear(n_bars * self.octaves * c2, hidden)
+        self.dense = nn.Linear(self.layout.bars * self.octaves * c2, hidden)
         self.score = nn.Linear(hidden, 1)
         self.label_embedding = _label_embedding(n_classes, hidden)
         self.classify = nn.Linear(hidden, aux_classes) if aux_classes > 0 else None
@@ -182,8 +200,8 @@ class MuseGANCritic(nn.Module):
         self, segments: torch.Tensor, labels: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(B,) scores and (B, aux_classes) auxiliary logits (None without the head)."""
-        batch, bars, steps, pitches = segments.shape
-        cells = segments.reshape(batch, bars * steps, self.octaves, 12)
+        batch, bars, steps, pitches, channels = segments.shape
+        cells = segments.reshape(batch, bars * steps, self.octaves, 12 * channels)
         features = nn.functional.leaky_relu(self.from_pitches(cells), 0.2)  # (B, T, octaves, c0)
         features = self.downsample(features)  # (B, bars, octaves, c2)
         hidden = nn.functional.leaky_relu(self.dense(features.flatten(1)), 0.2)  # (B, hidden)

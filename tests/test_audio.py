@@ -1,0 +1,80 @@
+"""WAV audio from our MIDI: TinySoundFont on any machine, FluidSynth where installed."""
+
+import shutil
+import wave
+
+import numpy as np
+import pytest
+import symusic
+
+from conftest import piece_of
+from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.render import audio
+from emopia_lightning.render.midi import write_midi
+from emopia_lightning.sampling import write_pieces
+
+LAYOUT = SegmentLayout()
+
+
+def _read_wav(path) -> tuple[np.ndarray, float]:
+    """(samples, 2) int16 and the length in seconds."""
+    with wave.open(str(path)) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, wav.getnchannels())
+        return frames, wav.getnframes() / wav.getframerate()
+
+
+@pytest.fixture
+def midi(tmp_path):
+    # Two bars: a loud C major chord held a bar, then a quiet run of four quarter notes.
+    notes = [(0, 16, c, 110) for c in (38, 42, 45)] + [(16 + 4 * i, 4, 38 + 2 * i, 40) for i in range(4)]
+    return write_midi(piece_of(notes, 32), tmp_path / "piece.mid", LAYOUT)
+
+
+def _check_wav(path, midi_path):
+    samples, seconds = _read_wav(path)
+    end = symusic.Score(str(midi_path)).to("second").end()  # 4 s: two bars at 120 bpm
+    assert end == pytest.approx(4.0)
+    assert end <= seconds <= end + 2.5  # the notes, then their release
+    first_bar, second_bar = samples[: 44100 * 2].astype(float), samples[44100 * 2 : 44100 * 4].astype(float)
+    loud, quiet = np.sqrt((first_bar**2).mean()), np.sqrt((second_bar**2).mean())
+    assert quiet > 30 and loud > 2 * quiet  # not silent, and the velocities are heard
+
+
+def test_tinysoundfont_renders_a_wav_as_long_as_the_midi_without_fluidsynth(tmp_path, midi, monkeypatch):
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)  # no FluidSynth on this machine
+    assert audio.renderer() == "tinysoundfont" and audio.audio_unavailable_reason() is None
+    _check_wav(audio.render_wav(midi, tmp_path / "piece.wav"), midi)
+
+
+@pytest.mark.skipif(
+    shutil.which("fluidsynth") is None, reason="FluidSynth is not installed (apt-get install fluidsynth)"
+)
+def test_fluidsynth_renders_the_same_midi_where_installed(tmp_path, midi):
+    assert audio.renderer() == "fluidsynth"
+    _check_wav(audio.render_wav(midi, tmp_path / "piece.wav"), midi)
+
+
+def test_the_packaged_soundfont_is_found_without_system_fonts(monkeypatch):
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+    monkeypatch.setattr(audio, "SOUNDFONT_DIRS", ())
+    found = audio.find_soundfont()
+    assert found.name == "TimGM6mb.sf2" and found.stat().st_size > 5_000_000
+
+
+def test_without_a_soundfont_pieces_are_still_written_and_the_reason_logged_once(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("SOUNDFONT", str(tmp_path / "missing.sf2"))
+    pieces = np.stack([piece_of([(0, 4, 38, 80)], 64)] * 2)
+    written = write_pieces(pieces, ["a", "b"], tmp_path, LAYOUT)
+    assert [p.name for p in written["midi"]] == ["a.mid", "b.mid"] and written["wav"] == []
+    assert [r.getMessage() for r in caplog.records if "no WAV audio" in r.getMessage()] == [
+        f"no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2); MIDI and PNG written to {tmp_path}"
+    ]
+
+
+def test_an_unreadable_midi_gets_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi")
+    with pytest.raises(RuntimeError, match="cannot read .*bad.mid for audio"):
+        audio.render_wav(bad, tmp_path / "bad.wav", use="tinysoundfont")
