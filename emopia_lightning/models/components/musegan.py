@@ -123,7 +123,7 @@ class MuseGANGenerator(nn.Module):
         self.to_pitches = nn.Linear(c2, 12 * len(NET_CHANNELS))  # an octave cell -> 12 pitches x channels
         # Start near the data's share of sounding cells rather than at one half: a generator that
         # starts with every cell half on spends its first thousands of steps learning to be quiet.
-        # Likewise the share of sounding cells that are onsets (EMOPIA: about 0.3) and mid velocity.
+        # Likewise the share of sounding cells that are onsets, and a mid velocity.
         starts = {"initial_density": initial_density, "initial_onset_share": initial_onset_share}
         for name, value in starts.items():
             if not 0 < value < 1:
