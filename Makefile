@@ -36,7 +36,7 @@ audio-tools: ## optional: FluidSynth and a 6 MB GM soundfont (Debian/Ubuntu, roo
 	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont
 
 test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA_ROOT)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-slow: install ## the slow checks only
 	$(BIN)/python -m pytest -m slow

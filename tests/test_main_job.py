@@ -14,7 +14,9 @@ from emopia_lightning import PROJECT_ROOT
 
 def _run(module: str, args: list[str], cache_dir) -> subprocess.CompletedProcess:
     env = {**os.environ, "WANDB_MODE": "offline", "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
-    env["EMOPIA_CACHE"] = str(cache_dir)  # the session's: the corpus and the tiny judge are parsed and fitted once
+    env["EMOPIA_CACHE"] = str(
+        cache_dir
+    )  # the session's: the corpus and the tiny judge are parsed and fitted once
     result = subprocess.run(
         [sys.executable, "-m", f"emopia_lightning.{module}", *args], cwd=PROJECT_ROOT, env=env,
         capture_output=True, text=True, timeout=600,
@@ -43,7 +45,11 @@ def test_the_main_job_writes_midi_wav_and_png_for_every_emotion(tmp_path, cache_
         assert score.end() == 16 * 4 * score.ticks_per_quarter  # 16 bars, ending on a held chord
         assert (generated / f"{quadrant}_00.wav").stat().st_size > 44100 * 2 * 2 * 32  # 32 s of stereo
     assert (generated / "piano_roll.png").stat().st_size > 10_000
-    tiny_judge = ["+feature_judge.svm=[[1.0,1.0]]", "+feature_judge.svm_shares=[0.5]", "+feature_judge.trees=20"]
+    tiny_judge = [
+        "+feature_judge.svm=[[1.0,1.0]]",
+        "+feature_judge.svm_shares=[0.5]",
+        "+feature_judge.trees=20",
+    ]
     judged = _run("evaluate", [f"ckpt={ckpt}", "fast=true", "pieces.n=1", "pieces.bars=8", *tiny_judge,
                                f"hydra.run.dir={tmp_path}/judged"], cache_dir)  # fmt: skip
     assert "features judge: generated accuracy" in judged.stdout

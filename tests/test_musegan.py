@@ -41,6 +41,11 @@ def test_generator_and_critic_shapes_and_ranges():
     assert (onset <= sounding).all() and (velocity <= sounding).all()  # neither where nothing sounds
     assert float(sounding.mean()) == pytest.approx(0.5, abs=0.1)  # the default start density
     assert critic(segments, labels).shape == (3,)
+    # One loudness per octave and bar: every sounding cell of an octave in a bar has one velocity.
+    level = (velocity / sounding)[0, 1, :, 12:24]  # bar 2, the second octave
+    assert torch.allclose(level, level[0, 0].expand_as(level), atol=1e-5)
+    with pytest.raises(ValueError, match="must divide a bar"):
+        MuseGANGenerator(dynamics_steps=5)
     with pytest.raises(ValueError, match="whole octaves"):
         MuseGANGenerator({"n_pitches": 80})
 

@@ -68,12 +68,13 @@ def test_from_net_reads_velocity_relative_to_the_sounding_probability():
     assert piece[:5, 5, ONSET].tolist() == [64, 0, 0, 0, 0]
 
 
-def test_as_written_gives_each_note_its_onset_velocity_throughout():
+def test_as_written_gives_each_note_the_mean_velocity_of_its_steps_throughout():
     piece = np.zeros((8, 3, 2), np.uint8)
     piece[0:4, 0, SOUNDING] = [90, 80, 70, 60]  # a generated note fading along its steps
     piece[0, 0, ONSET] = 90
     piece[5:7, 2, SOUNDING] = 50  # sounding without an onset
     written = as_written(piece)
-    assert written[:, 0, SOUNDING].tolist() == [90, 90, 90, 90, 0, 0, 0, 0]
+    assert written[:, 0, SOUNDING].tolist() == [75, 75, 75, 75, 0, 0, 0, 0]
+    assert written[:, 0, ONSET].tolist() == [75, 0, 0, 0, 0, 0, 0, 0]
     assert written[:, 2, ONSET].tolist() == [0, 0, 0, 0, 0, 50, 0, 0]
     assert len(piece_notes(written)) == len(piece_notes(piece)) == 2

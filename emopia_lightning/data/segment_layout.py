@@ -141,11 +141,14 @@ def piece_notes(piece: np.ndarray) -> PieceNotes:
 
 
 def as_written(piece: np.ndarray) -> np.ndarray:
-    """The piece as its MIDI holds it: every note of :func:`piece_notes` with its onset, at its
-    onset velocity over all its steps (a generated cell may vary along a note; MIDI cannot)."""
+    """The piece as its MIDI holds it: every note of :func:`piece_notes` with its onset, at the
+    mean velocity of its steps throughout (a generated cell's velocity varies along a note; a MIDI
+    note has one, and the mean of its steps is the least noisy estimate of it)."""
     notes = piece_notes(piece)
     written = np.zeros_like(piece)
-    for start, length, column, velocity in zip(notes.start, notes.length, notes.column, notes.velocity):
+    sounding = piece[..., SOUNDING]
+    for start, length, column in zip(notes.start.tolist(), notes.length.tolist(), notes.column.tolist()):
+        velocity = np.rint(sounding[start : start + length, column].mean())
         written[start : start + length, column, SOUNDING] = velocity
         written[start, column, ONSET] = velocity
     return written

@@ -88,16 +88,36 @@ def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = S
     """Render a MIDI file to a WAV as long as its notes plus RELEASE_SECONDS; ``use`` forces a
     renderer. Raises AudioUnavailable, or RuntimeError with the renderer's message."""
     use = use or renderer()
+    score = _score_in_seconds(Path(midi_path))
     if use == "fluidsynth":
-        _fluidsynth(Path(midi_path), Path(wav_path), sample_rate)
+        audio = _fluidsynth(Path(midi_path), Path(wav_path), sample_rate)
     elif use == "tinysoundfont":
-        _write_wav(wav_path, _tinysoundfont(Path(midi_path), sample_rate), sample_rate)
+        audio = _tinysoundfont(score, sample_rate)
     else:
         raise ValueError(f"renderer must be fluidsynth or tinysoundfont, got {use!r}")
+    _write_wav(wav_path, _faded_out(audio, round((score.end() + RELEASE_SECONDS) * sample_rate)), sample_rate)
     return Path(wav_path)
 
 
-def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> None:
+def _score_in_seconds(midi_path: Path) -> symusic.Score:
+    try:
+        return symusic.Score(str(midi_path)).to("second")
+    except Exception as error:  # symusic raises RuntimeError or ValueError on bad files
+        raise RuntimeError(f"cannot read {midi_path} for audio: {error}") from error
+
+
+def _faded_out(audio: np.ndarray, length: int, fade_seconds: float = 0.25) -> np.ndarray:
+    """``audio`` cut (or padded) to ``length`` samples, fading out over its last ``fade_seconds``:
+    every renderer's WAV ends one release after the last note, however long its voices ring."""
+    out = np.zeros((length, 2), np.float32)
+    out[: min(length, len(audio))] = audio[:length]
+    fade = min(length, round(fade_seconds * SAMPLE_RATE))
+    out[length - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return out
+
+
+def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray:
+    """(samples, 2) float32 of FluidSynth's rendering (written to ``wav_path``, then read back)."""
     command = [
         "fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate),
         "-F", str(wav_path), str(find_soundfont()), str(midi_path),
@@ -107,6 +127,9 @@ def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> None:
         raise RuntimeError(
             f"FluidSynth failed on {midi_path}: {(result.stderr or result.stdout).strip()[:300]}"
         )
+    with wave.open(str(wav_path)) as rendered:
+        frames = np.frombuffer(rendered.readframes(rendered.getnframes()), "<i2")
+        return (frames.reshape(-1, rendered.getnchannels()) / 32768.0).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=2)
@@ -119,12 +142,8 @@ def _synth(soundfont: str, sample_rate: int):
     return synth
 
 
-def _tinysoundfont(midi_path: Path, sample_rate: int) -> np.ndarray:
-    """(samples, 2) float32 stereo of every note of every non-drum track, at their real times."""
-    try:
-        score = symusic.Score(str(midi_path)).to("second")
-    except Exception as error:  # symusic raises RuntimeError or ValueError on bad files
-        raise RuntimeError(f"cannot read {midi_path} for audio: {error}") from error
+def _tinysoundfont(score: symusic.Score, sample_rate: int) -> np.ndarray:
+    """(samples, 2) float32 stereo of every note of every non-drum track of a score in seconds."""
     events = []  # (sample, is_on, pitch, velocity): offs before ons at the same sample
     for track in score.tracks:
         if track.is_drum:

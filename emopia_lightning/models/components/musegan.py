@@ -8,7 +8,9 @@ must fit in half an hour on two CPU cores.
 - :class:`MuseGANGenerator`: a shared latent (the piece's style) and a temporal latent which the
   temporal network turns into one latent per bar; the bar generator turns (shared, bar latent,
   label embedding) into a bar with transposed convolutions over time, then over pitch (one octave
-  cell becomes its 12 pitches x 3 channels). A cell sounds with probability ``s``; its onset
+  cell becomes its 12 pitches' onset and sounding probabilities, and one loudness per octave cell
+  and bar, ``dynamics_steps``, the velocity of its notes: per beat or per step, the velocities
+  spread two to four times as widely as EMOPIA's within a segment). A cell sounds with probability ``s``; its onset
   probability and velocity are each a sigmoid times ``s``, so neither appears where nothing sounds
   (as in the data).
 - :class:`MuseGANCritic`: mirrors it with convolutions (octave cells, beats, bars), then a dense
@@ -99,12 +101,19 @@ class MuseGANGenerator(nn.Module):
         binary: bool = False,
         initial_density: float = 0.5,
         initial_onset_share: float = 0.4,
+        dynamics_steps: int | None = None,
     ):
         super().__init__()
         self.layout = _checked(layout or {})
         n_bars = self.layout.bars
         self.latent_dim, self.n_bars, self.binary = latent_dim, n_bars, binary
         self.octaves, self.first_steps = self.layout.n_pitches // 12, self.layout.steps_per_bar // 4
+        # steps that share one loudness per octave cell (default: a bar)
+        self.dynamics_steps = dynamics_steps or self.layout.steps_per_bar
+        if self.layout.steps_per_bar % self.dynamics_steps:
+            raise ValueError(
+                f"dynamics_steps={dynamics_steps} must divide a bar of {self.layout.steps_per_bar} steps"
+            )
         self.label_embedding = _label_embedding(n_classes, label_dim)
         condition = label_dim if n_classes > 0 else 0
         self.temporal = nn.Sequential(  # temporal latent (+ label) -> one latent per bar
@@ -120,7 +129,9 @@ class MuseGANGenerator(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.upsample = nn.Sequential(TimeUpsample(c0, c1), TimeUpsample(c1, c2))  # time x4: a bar
-        self.to_pitches = nn.Linear(c2, 12 * len(NET_CHANNELS))  # an octave cell -> 12 pitches x channels
+        self.to_pitches = nn.Linear(c2, 12 * 2)  # an octave cell -> 12 pitches x (onset, sounding)
+        # Dynamics change slowly: one loudness per octave cell and dynamics_steps, shared by its notes.
+        self.to_loudness = nn.Linear(c2, 1)
         # Start near the data's share of sounding cells rather than at one half: a generator that
         # starts with every cell half on spends its first thousands of steps learning to be quiet.
         # Likewise the share of sounding cells that are onsets, and a mid velocity.
@@ -128,10 +139,10 @@ class MuseGANGenerator(nn.Module):
         for name, value in starts.items():
             if not 0 < value < 1:
                 raise ValueError(f"{name} must be in (0, 1), got {value}")
-        bias = self.to_pitches.bias.detach().view(12, len(NET_CHANNELS))
+        bias = self.to_pitches.bias.detach().view(12, 2)
         bias[:, SOUNDING_CHANNEL] = float(torch.logit(torch.tensor(initial_density)))
         bias[:, ONSET_CHANNEL] = float(torch.logit(torch.tensor(initial_onset_share)))
-        bias[:, VELOCITY_CHANNEL] = 0.0
+        nn.init.zeros_(self.to_loudness.bias)  # mid velocity
 
     @property
     def conditional(self) -> bool:
@@ -149,14 +160,20 @@ class MuseGANGenerator(nn.Module):
         bar_inputs = torch.cat(per_bar, dim=2).reshape(batch * self.n_bars, -1)  # (B*bars, 2D+label)
         hidden = self.project(bar_inputs).view(-1, self.first_steps, self.octaves, self.channels0)
         hidden = self.upsample(hidden)  # (B*bars, steps, octaves, c2)
-        cells = torch.sigmoid(self.to_pitches(hidden))  # (B*bars, steps, octaves, 12 * channels)
-        cells = cells.view(batch, self.n_bars, hidden.shape[1], self.octaves * 12, len(NET_CHANNELS))
+        steps = hidden.shape[1]
+        cells = torch.sigmoid(self.to_pitches(hidden))  # (B*bars, steps, octaves, 12 * 2)
+        cells = cells.view(batch, self.n_bars, steps, self.octaves * 12, 2)
         sounding = cells[..., SOUNDING_CHANNEL]
         onset = cells[..., ONSET_CHANNEL]
         if self.binary and self.training:  # forward 0/1, backward the sigmoid's gradient
             sounding, onset = (p + ((p > 0.5).to(p.dtype) - p).detach() for p in (sounding, onset))
+        window = self.dynamics_steps
+        loudness = self.to_loudness(hidden).view(-1, steps // window, window, self.octaves)
+        loudness = torch.sigmoid(loudness.mean(dim=2))  # (B*bars, windows, octaves)
+        velocity = loudness.repeat_interleave(window, dim=1).repeat_interleave(12, dim=2)
+        velocity = velocity.view(batch, self.n_bars, steps, self.octaves * 12)
         # (B, bars, steps, pitches, 3): onset and velocity only where a cell sounds
-        return torch.stack([onset * sounding, sounding, cells[..., VELOCITY_CHANNEL] * sounding], dim=-1)
+        return torch.stack([onset * sounding, sounding, velocity * sounding], dim=-1)
 
 
 class MuseGANCritic(nn.Module):
