@@ -1,7 +1,8 @@
 """MuseGAN speed: generator steps per second in Lightning's real training loop, and the time to
 generate one 32-bar piece and write it as MIDI and WAV after the checkpoint is loaded.
 
-``python benchmarks/bench_musegan.py [--steps 300] [--threads N] [--device cpu|cuda] [overrides ...]``
+``python benchmarks/bench_musegan.py [--steps 300] [--threads N] [--device cpu|cuda]
+[--renderer fluidsynth|tinysoundfont] [overrides ...]``
 trains the composed GAN (default ``model=musegan``: batch 16, n_critic 5) for ``--steps``
 generator steps on real segments and prints the median generator-step time after 20 warm-up
 steps; then saves a checkpoint, loads it as ``generate`` does and times a 32-bar piece with its WAV
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--renderer", default=None, help="fluidsynth or tinysoundfont (default: the first found)")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     if args.threads:
@@ -92,12 +94,12 @@ def main() -> None:
             started = time.perf_counter()
             piece = compose_pieces(loaded, torch.tensor([2]), 32, torch.Generator().manual_seed(seed))[0]
             midi = write_midi(piece, Path(tmp) / f"piece{seed}.mid", loaded.layout)
-            render_wav(midi, midi.with_suffix(".wav"))
+            render_wav(midi, midi.with_suffix(".wav"), use=args.renderer)
             to_wav.append(time.perf_counter() - started)
             plot_piano_rolls([piece], ["Q3"], Path(tmp) / f"piece{seed}.png", loaded.layout)
             with_png.append(time.perf_counter() - started)
         print(
-            f"after load, one 32-bar piece ({renderer()}): generate + MIDI + WAV median "
+            f"after load, one 32-bar piece ({args.renderer or renderer()}): generate + MIDI + WAV median "
             f"{statistics.median(to_wav) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms (7 runs)"
         )
 

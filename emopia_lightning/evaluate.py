@@ -203,12 +203,14 @@ def evaluate(cfg: DictConfig) -> dict:
 
 
 def _coherence(cfg: DictConfig, generator: MuseGAN, judge, real: SegmentSet, layout: SegmentLayout) -> dict:
-    """Long pieces: successive segments' key and pitch-class agreement (real clips, chained with the
-    default continuity, independent temporal latents) and the judge's accuracy per segment position."""
+    """Long pieces: successive segments' key and pitch-class agreement (real clips; generated with
+    each of ``pieces.continuities``) and the judge's accuracy per segment position (the default
+    continuity)."""
     order = np.argsort(real.clips, kind="stable")
+    continuities = sorted({CONTINUITY, *cfg.pieces.continuities}, reverse=True)
     chained = {
         f"continuity {c}": long_pieces(generator, cfg.pieces.n, cfg.pieces.bars, cfg.seed, cfg.threshold, c)
-        for c in (CONTINUITY, 0.0)
+        for c in continuities
     }
     agreement = {"real clips": successive_agreement(clip_runs(real.rolls[order], real.clips[order]), layout)}
     agreement.update({name: successive_agreement(list(pieces), layout) for name, pieces in chained.items()})

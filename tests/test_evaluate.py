@@ -22,6 +22,7 @@ from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluate import _shown, evaluate, generated_segments
 from emopia_lightning.evaluation.judge import load_judge
 from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.sampling import CONTINUITY
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
@@ -66,7 +67,7 @@ def _config(tmp_path, cache_dir, **values):
         "n": 3, "seed": 0, "threshold": 0.02, "real_part": "test", "qualified_steps": 2, "examples": 1,
         "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
         "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
-        "pieces": {"n": 2, "bars": 12},
+        "pieces": {"n": 2, "bars": 12, "continuities": [0.0]},
         "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
     }  # fmt: skip
     return OmegaConf.create({**base, **values})
@@ -85,7 +86,7 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     assert results["ablation_label_aug"] is False
     coherence = results["coherence"]  # 2 pieces per quadrant of 3 segments: 2 successive pairs each
     assert len(coherence["judged_by_position"]) == 3
-    assert coherence["successive_segments"]["continuity 0.8"]["pairs"] == 16
+    assert coherence["successive_segments"][f"continuity {CONTINUITY}"]["pairs"] == 16
     real_pairs = coherence["successive_segments"]["real clips"]
     assert real_pairs["pairs"] > 3000 and 0.3 < real_pairs["same_key"] < 1 and 0.5 < real_pairs["pitch_class_cosine"] < 1
     assert "## Long pieces (12 bars, 2 per quadrant)" in (tmp_path / "report" / "report.md").read_text()

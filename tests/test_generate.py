@@ -89,7 +89,7 @@ def gan_checkpoint(tmp_path_factory, cache_dir):
 
 
 def _generate_config(**values):
-    base = {"emotion": "Q1", "n": 1, "seed": 0, "bars": 4, "qpm": 120, "continuity": 0.8,
+    base = {"emotion": "Q1", "n": 1, "seed": 0, "bars": 4, "qpm": 120, "continuity": 0.2,
             "final_chord": True, "threshold": 0.5, "wav": False}  # fmt: skip
     return OmegaConf.create({**base, **values})
 
