@@ -37,7 +37,7 @@ from torch import nn
 
 from emopia_lightning.data.segment_layout import NET_CHANNELS, SegmentLayout
 
-ONSET_CHANNEL, SOUNDING_CHANNEL, VELOCITY_CHANNEL = range(len(NET_CHANNELS))
+ONSET_CHANNEL, SOUNDING_CHANNEL = range(2)  # to_pitches' pair per pitch, in NET_CHANNELS' order
 
 
 def _label_embedding(n_classes: int, dim: int) -> nn.Embedding | None:
