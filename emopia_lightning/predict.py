@@ -54,6 +54,7 @@ def predict_file(model: EmotionClassifier, data: dict, path: str | Path) -> dict
         "prediction": best,
         "meaning": readable(best),
         "probabilities": {name: round(float(p), 4) for name, p in zip(names, probabilities)},
+        "repairs": list(notes.repairs),
     }
 
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         try:
             results.append(predict_file(model, data, path))
+            for repair in results[-1]["repairs"]:
+                print(f"warning: {path}: repaired: {repair}", file=sys.stderr)
         except (OSError, MidiReadError) as error:
             failed += 1
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when the rendering code changes what it produces for the same settings.
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: files checked and repaired (data.notes), the repairs in the index
 
 
 def cache_key(source_fingerprint: str, spec: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +41,7 @@ class ClipCorpus:
     offsets: np.ndarray  # (n_clips + 1,)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file stem, reason)
     from_cache: bool = False
+    repaired: list[tuple[str, list[str]]] = field(default_factory=list)  # (file stem, what was repaired)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -50,14 +52,29 @@ class ClipCorpus:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def data_report(self) -> dict:
+        """Every file named once: read (repaired ones also under ``repaired``, with what) or
+        skipped (with why); counts per kind of reason (a skip's text before any parenthesis, a
+        repair's before its colon)."""
+        reasons = Counter(reason.split(" (")[0] for _, reason in self.skipped)
+        return {
+            "files": len(self.labels) + len(self.skipped),
+            "read": len(self.labels),
+            "repaired": dict(self.repaired),
+            "skipped": dict(self.skipped),
+            "skip_reasons": dict(reasons.most_common()),
+            "repair_reasons": dict(
+                Counter(r.split(":")[0] for _, repairs in self.repaired for r in repairs).most_common()
+            ),
+        }
 
-def _render_all(
-    source: EmopiaSource, spec: RollSpec, progress: bool
-) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str, str]]]:
-    """(names, stacked rolls, offsets, skipped): parse every clip, then render each into its slice
-    of one array (no per-clip arrays to concatenate: half the memory traffic at 100 fps)."""
-    parsed, skipped = [], []
-    blobs = source.read_all()
+
+def _render_all(source: EmopiaSource, spec: RollSpec, progress: bool) -> tuple:
+    """(names, stacked rolls, offsets, skipped, repaired): parse every clip, then render each into
+    its slice of one array (no per-clip arrays to concatenate: half the memory traffic at 100 fps)."""
+    parsed = []
+    blobs, unreadable = source.read_all()
+    skipped = sorted(unreadable.items())
     for stem in tqdm(sorted(blobs), desc="Parsing MIDI", unit="clip", disable=not progress):
         try:
             parse_clip_name(stem)
@@ -68,14 +85,18 @@ def _render_all(
     rolls = np.zeros((offsets[-1], spec.width), dtype=spec.dtype)
     for (_, notes), begin, end in zip(parsed, offsets[:-1], offsets[1:]):
         spec.render(notes, out=rolls[begin:end])
-    return [stem for stem, _ in parsed], rolls, offsets, skipped
+    repaired = [(stem, list(notes.repairs)) for stem, notes in parsed if notes.repairs]
+    return [stem for stem, _ in parsed], rolls, offsets, skipped, repaired
 
 
-def warn_skipped(skipped: list[tuple[str, str]], total: int) -> None:
-    """One warning naming every skipped file with its reason."""
+def warn_skipped(skipped: list[tuple[str, str]], total: int, repaired=()) -> None:
+    """One warning naming every skipped file with its reason, one naming every repaired file."""
     if skipped:
         shown = "; ".join(f"{name} ({reason})" for name, reason in skipped)
         log.warning("Skipped %d of %d MIDI files: %s", len(skipped), total, shown)
+    if repaired:
+        shown = "; ".join(f"{name} ({', '.join(repairs)})" for name, repairs in repaired)
+        log.warning("Repaired %d of %d MIDI files: %s", len(repaired), total, shown)
 
 
 def load_corpus(
@@ -98,17 +119,19 @@ def load_corpus(
     if cached is not None:
         rolls, index = cached
         names, offsets, skipped = index["names"], np.asarray(index["offsets"]), index["skipped"]
+        repaired = index.get("repaired", [])
         from_cache = True
     else:
-        names, rolls, offsets, skipped = _render_all(source, spec, progress)
+        names, rolls, offsets, skipped, repaired = _render_all(source, spec, progress)
         if not names:
             raise DataNotFoundError(f"no readable EMOPIA clip in {source.location}; skipped: {skipped[:3]}")
         if folder is not None:
-            index = {"names": names, "offsets": offsets.tolist(), "skipped": skipped}
+            index = {"names": names, "offsets": offsets.tolist(), "skipped": skipped, "repaired": repaired}
             save_entry(folder, rolls, {**index, "spec": spec.key()})
         from_cache = False
     skipped = [tuple(s) for s in skipped]
+    repaired = [(stem, list(repairs)) for stem, repairs in repaired]
     if warn:
-        warn_skipped(skipped, len(names) + len(skipped))
+        warn_skipped(skipped, len(names) + len(skipped), repaired)
     labels = [parse_clip_name(name) for name in names]
-    return ClipCorpus(labels, rolls, offsets, skipped, from_cache)
+    return ClipCorpus(labels, rolls, offsets, skipped, from_cache, repaired)

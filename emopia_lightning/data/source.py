@@ -60,12 +60,24 @@ class EmopiaSource:
                 return archive.read(self.members[stem])
         return Path(self.members[stem]).read_bytes()
 
-    def read_all(self) -> dict[str, bytes]:
-        """Every clip's bytes, opening the zip once."""
+    def read_all(self) -> tuple[dict[str, bytes], dict[str, str]]:
+        """(every readable clip's bytes, the reason for each one that is not: a directory, no
+        permission, gone since it was listed, a damaged zip member), opening the zip once."""
+        blobs, unreadable = {}, {}
         if not self.is_zip:
-            return {stem: Path(path).read_bytes() for stem, path in self.members.items()}
+            for stem, path in self.members.items():
+                try:
+                    blobs[stem] = Path(path).read_bytes()
+                except OSError as error:
+                    unreadable[stem] = f"cannot read the file ({error.strerror or type(error).__name__})"
+            return blobs, unreadable
         with zipfile.ZipFile(self.location) as archive:
-            return {stem: archive.read(member) for stem, member in self.members.items()}
+            for stem, member in self.members.items():
+                try:
+                    blobs[stem] = archive.read(member)
+                except (OSError, zipfile.BadZipFile, ValueError) as error:  # a damaged member
+                    unreadable[stem] = f"cannot read the zip member ({error})"
+        return blobs, unreadable
 
     def fingerprint(self) -> str:
         """Changes whenever a clip is added, removed or rewritten (keys the cache)."""
@@ -74,8 +86,11 @@ class EmopiaSource:
             digest.update(self.location.read_bytes())
         else:
             for stem in sorted(self.members):
-                stat = os.stat(self.members[stem])
-                digest.update(f"{stem}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+                try:
+                    stat = os.stat(self.members[stem])
+                    digest.update(f"{stem}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+                except OSError:  # gone since listing: reading will name it
+                    digest.update(f"{stem}:missing;".encode())
         for name in sorted(self.split_csvs):
             digest.update(name.encode() + self.split_csvs[name].encode())
         return digest.hexdigest()[:16]
