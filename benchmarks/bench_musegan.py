@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import load_model
+from emopia_lightning.checkpoints import RunConfigInCheckpoints, load_model
 from emopia_lightning.models.musegan import MuseGAN
 from emopia_lightning.render.audio import render_wav, renderer
 from emopia_lightning.render.midi import write_midi
@@ -70,10 +70,10 @@ def main() -> None:
     with open_dict(cfg), tempfile.TemporaryDirectory() as tmp:
         cfg.paths.output_dir = tmp
         model = instantiate(cfg.model)
-        model.run_config = plain_config(cfg)
         timer = StepTimer()
         trainer = instantiate(
-            cfg.trainer, accelerator=args.device, callbacks=[timer], logger=False,
+            cfg.trainer, accelerator=args.device, callbacks=[timer, RunConfigInCheckpoints(plain_config(cfg))],
+            logger=False,
             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
         )  # fmt: skip
         trainer.fit(model, datamodule=instantiate(cfg.data))

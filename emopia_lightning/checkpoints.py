@@ -1,4 +1,9 @@
-"""Rebuild a trained model from its checkpoint file without running code from that file.
+"""Checkpoints the project's commands can rebuild, and rebuilding them without running their code.
+
+One mechanism for every model: ``train`` gives its trainer a :class:`RunConfigInCheckpoints`
+callback, which stores the run's resolved config (plain values) in every checkpoint as
+``run_config``; :func:`load_model` rebuilds the model from that config alone. A new LightningModule
+needs nothing of its own to work with ``predict``, ``generate``, ``evaluate`` and the ensemble.
 
 Checkpoints are read with ``torch.load(weights_only=True)`` (no pickled code runs), and the model
 is rebuilt from the checkpoint's own config only if every ``_target_`` there resolves to a class
@@ -11,6 +16,7 @@ import inspect
 import json
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 from hydra._internal.utils import _locate
 from hydra.utils import instantiate
@@ -23,6 +29,17 @@ ALLOWED_MODULES = ("emopia_lightning.", "torch.optim.")
 
 class CheckpointError(ValueError):
     """The file is not a checkpoint of the kind asked for."""
+
+
+class RunConfigInCheckpoints(pl.Callback):
+    """Store the run's config (a plain dict, as ``utils.runtime.plain_config`` makes it) in every
+    checkpoint the trainer writes, so that :func:`load_model` can rebuild the model."""
+
+    def __init__(self, run_config: dict):
+        self.run_config = run_config
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        checkpoint["run_config"] = self.run_config
 
 
 def _targets(node) -> list[str]:
@@ -72,7 +89,6 @@ def load_model(path: str | Path, expected: type, kind: str):
     except Exception as error:  # a config or weights this version cannot rebuild
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: cannot rebuild the model ({first_line})") from None
-    model.run_config = config
     return model.eval(), config
 
 
@@ -86,7 +102,7 @@ def chosen_checkpoint(path: str | Path) -> Path:
     if not record_path.is_file():
         raise CheckpointError(f"{path}: no metrics.json; is this a finished training run's folder?")
     record = json.loads(record_path.read_text())
-    checkpoint = record.get("tested_checkpoint") or record.get("best_checkpoint")  # the latter: older runs
+    checkpoint = record.get("tested_checkpoint")
     if not checkpoint:
         raise CheckpointError(f"{path}: its metrics.json names no checkpoint chosen on validation")
     # The record holds an absolute path: a run folder moved or copied since uses its own file.

@@ -36,7 +36,6 @@ from emopia_lightning.models.emotion_classifier import EmotionClassifier
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in the average
 
 
-@torch.no_grad()
 def deep_probabilities(model: EmotionClassifier, loader) -> np.ndarray:
     """(clips, classes) softmax probabilities, in the loader's order."""
     with torch.inference_mode():  # no autograd graph over whole splits
@@ -107,6 +106,8 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
         "seed": config["seed"],
         "split": config["data"]["split"],
         "weight": float(weight),
+        "val/deep": accuracy(deep["val"], "val"),
+        "val/classical": accuracy(shallow["val"], "val"),
         "val/fused": best,
         "test/deep": accuracy(deep["test"], "test"),
         "test/classical": accuracy(shallow["test"], "test"),

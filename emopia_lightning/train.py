@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -19,6 +20,8 @@ from omegaconf import DictConfig
 from pytorch_lightning.utilities import rank_zero_only
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
+from emopia_lightning.callbacks.confusion_matrix_plot import ConfusionMatrixPlot
+from emopia_lightning.checkpoints import RunConfigInCheckpoints
 from emopia_lightning.data.source import DataNotFoundError, locate_emopia
 from emopia_lightning.utils.instantiate import instantiate_callbacks, instantiate_loggers
 from emopia_lightning.utils.runtime import apply_extras, finish_wandb, plain_config
@@ -53,11 +56,10 @@ def _metrics(trainer: pl.Trainer) -> dict[str, float]:
 def _train_accuracy(trainer: pl.Trainer, model, datamodule, checkpoint: str) -> dict[str, float]:
     """The chosen checkpoint on the training clips, unaugmented (the report's "train accuracy")."""
     loader = datamodule.train_eval_dataloader()
-    model.plot_confusion = False  # this pass runs as validation; its matrix is not the val one
-    try:
+    with contextlib.ExitStack() as stack:  # this pass runs as validation; its matrix is not the val one
+        for plot in (c for c in trainer.callbacks if isinstance(c, ConfusionMatrixPlot)):
+            stack.enter_context(plot.paused())
         (results,) = trainer.validate(model, dataloaders=loader, ckpt_path=checkpoint, verbose=False)
-    finally:
-        model.plot_confusion = True
     return {k.replace("val/", "train_eval/"): float(v) for k, v in results.items()}
 
 
@@ -76,13 +78,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     datamodule: pl.LightningDataModule = instantiate(cfg.data)
     model: pl.LightningModule = instantiate(cfg.model)
+    run_config = plain_config(cfg)
     # Saved into every checkpoint, so predict/generate can rebuild the model without this run.
-    model.run_config = plain_config(cfg)
-    callbacks = instantiate_callbacks(cfg.get("callbacks"))
+    callbacks = [*instantiate_callbacks(cfg.get("callbacks")), RunConfigInCheckpoints(run_config)]
     loggers = instantiate_loggers(cfg.get("logger"))
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     for logger in loggers:
-        logger.log_hyperparams(model.run_config)
+        logger.log_hyperparams(run_config)
 
     metrics: dict[str, float] = {}
     checkpoint = cfg.get("ckpt_path")

@@ -5,8 +5,10 @@ import logging
 import numpy as np
 
 from conftest import make_midi, write_release_folder
-from emopia_lightning.data.cache import CACHE_VERSION, cache_key
+from emopia_lightning.data import cache
+from emopia_lightning.data.cache import cache_key
 from emopia_lightning.data.corpus import load_corpus
+from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
@@ -22,7 +24,10 @@ def test_second_load_comes_from_the_cache_unchanged(tmp_path, real_clips):
     assert [c.name for c in second.labels] == sorted(real_clips)
     np.testing.assert_array_equal(first.rolls, second.rolls)
     np.testing.assert_array_equal(first.offsets, second.offsets)
-    assert all(len(second.roll(i)) == n for i, n in enumerate(second.lengths()))
+    # Each clip's roll is its own notes: the first clip's, rendered alone, is its slice.
+    first_clip = sorted(real_clips)[0]
+    alone = SPEC.render(read_notes(real_clips[first_clip]))
+    np.testing.assert_array_equal(second.roll(0), alone)
 
 
 def test_cache_misses_when_settings_or_data_change(tmp_path, real_clips):
@@ -38,12 +43,13 @@ def test_cache_misses_when_settings_or_data_change(tmp_path, real_clips):
     assert len(list(cache.iterdir())) == 4  # one entry per (data, settings), no leftovers
 
 
-def test_cache_key_covers_source_settings_and_version():
+def test_cache_key_covers_source_settings_and_version(monkeypatch):
     base = cache_key("abc", SPEC.key())
-    assert base == cache_key("abc", dict(SPEC.key()))
+    assert base == cache_key("abc", {**SPEC.key()}) and len(base) == 16
     assert base != cache_key("abd", SPEC.key())
     assert base != cache_key("abc", {**SPEC.key(), "velocity": False})
-    assert isinstance(CACHE_VERSION, int)
+    monkeypatch.setattr(cache, "CACHE_VERSION", cache.CACHE_VERSION + 1)  # new rendering code
+    assert cache_key("abc", SPEC.key()) != base
 
 
 def test_a_damaged_cache_entry_is_rebuilt(tmp_path, real_clips):

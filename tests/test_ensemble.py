@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import compose_train
-from emopia_lightning.ensemble import WEIGHTS, fuse_run, main
+from emopia_lightning.ensemble import fuse_run, main
 from emopia_lightning.train import train
 
 
@@ -20,7 +20,9 @@ def test_fusion_weight_is_chosen_on_validation_and_scores_are_accuracies(tmp_pat
     ]
     train(compose_train(overrides, tmp_path / "run", cache_dir))
     result = fuse_run(tmp_path / "run", "random_forest", "expert")
-    assert result["weight"] in WEIGHTS
+    # Weights 0 and 1 are the classical and the deep model alone: the chosen blend is no worse on validation.
+    assert result["val/fused"] >= max(result["val/deep"], result["val/classical"])
+    assert 0.0 <= result["weight"] <= 1.0
     for key in ("val/fused", "test/deep", "test/classical", "test/fused"):
         assert 0.0 <= result[key] <= 1.0
     # Accuracies over the 86 official test clips are multiples of 1/86.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -20,10 +21,20 @@ class ConfusionMatrixPlot(pl.Callback):
 
     def __init__(self, output_dir: str):
         self.output_dir = Path(output_dir)
+        self.active = True
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Write nothing inside (a validation pass over other data, e.g. the training clips)."""
+        self.active = False
+        try:
+            yield
+        finally:
+            self.active = True
 
     def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str, note: str) -> None:
         matrix = getattr(pl_module, "confusion", {}).get(stage)
-        if matrix is None or not trainer.is_global_zero or not getattr(pl_module, "plot_confusion", True):
+        if matrix is None or not trainer.is_global_zero or not self.active:
             return
         title = (
             f"{pl_module.hparams.get('name', 'model')} · {pl_module.hparams.get('task', '')} · {stage}{note}"

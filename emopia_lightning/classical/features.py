@@ -15,7 +15,6 @@ Feature sets (names used in ``conf/classical/features/``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,7 +234,3 @@ class FeatureSpec:
 
     def key(self) -> dict:
         return {"kind": "features", "sets": list(self.sets), "version": FEATURES_VERSION}
-
-
-def feature_names(sets: Sequence[str]) -> list[str]:
-    return FeatureSpec(tuple(sets)).names()

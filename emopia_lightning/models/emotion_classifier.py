@@ -37,7 +37,6 @@ class EmotionClassifier(pl.LightningModule):
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.run_config: dict | None = None
         self.net = net
         self.class_names = class_names(task)
         n = len(self.class_names)
@@ -98,10 +97,6 @@ class EmotionClassifier(pl.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         self._keep_confusion("test")
-
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        if self.run_config is not None:
-            checkpoint["run_config"] = self.run_config
 
     def configure_optimizers(self) -> dict:
         optimizer = self.optimizer_factory(params=self.parameters())

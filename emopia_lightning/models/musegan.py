@@ -85,7 +85,6 @@ class MuseGAN(pl.LightningModule):
         self.automatic_optimization = False
         self.generator = generator
         self.critic = critic
-        self.run_config: dict | None = None
 
     # -- sampling -------------------------------------------------------------------------------
 
@@ -230,7 +229,3 @@ class MuseGAN(pl.LightningModule):
         decay = linear_decay(h.generator_steps, h.lr_final_fraction)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (optimizer_g, optimizer_d)]
         return [optimizer_g, optimizer_d], schedulers
-
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        if self.run_config is not None:
-            checkpoint["run_config"] = self.run_config
