@@ -32,6 +32,7 @@ from emopia_lightning.classical.run import rfecv_settings
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
+from emopia_lightning.utils.cli import say_error
 
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in the average
 
@@ -148,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = [fuse_run(run, args.classical, args.features) for run in args.runs]
     except (CheckpointError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return say_error(str(error))
     markdown = table(
         results, "python -m emopia_lightning.ensemble " + " ".join(sys.argv[1:] if argv is None else argv)
     )

@@ -21,6 +21,7 @@ from emopia_lightning.data.labels import EMOTION_NAMES
 from emopia_lightning.data.notes import MidiReadError, read_notes
 from emopia_lightning.data.pianoroll import TimeRollSpec
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
+from emopia_lightning.utils.cli import say_error
 
 
 def readable(name: str) -> str:
@@ -67,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model, data = load_classifier(args.checkpoint)
     except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return say_error(str(error))
     results, failed = [], 0
     for path in args.files:
         try:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, MidiReadError) as error:
             failed += 1
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            print(f"error: {path}: {reason}", file=sys.stderr)
+            say_error(f"{path}: {reason}")  # the others still run; the status is 1 when any failed
             results.append({"file": str(path), "error": reason})
     if args.json:
         print(json.dumps(results, indent=2))

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from emopia_lightning.utils.cli import say_error
+
 METRICS = ("test/acc", "test/f1", "val/acc")  # val/*: the chosen (best-on-validation) checkpoint
 
 
@@ -132,9 +134,8 @@ def main() -> None:
     args = parser.parse_args()
     jobs = [job for sweep_dir in args.sweep_dirs for job in read_jobs(sweep_dir)]
     if not jobs:
-        raise SystemExit(
-            f"error: no finished jobs (*/metrics.json or */results.json) under {' or '.join(map(str, args.sweep_dirs))}"
-        )
+        under = " or ".join(map(str, args.sweep_dirs))
+        raise SystemExit(say_error(f"no finished jobs (*/metrics.json or */results.json) under {under}"))
     metrics = tuple(args.metrics)
     rows = summarize(jobs, args.group, metrics)
     commands = "\n".join(f"Runs: `{sweep_command(sweep_dir)}`\n" for sweep_dir in args.sweep_dirs)

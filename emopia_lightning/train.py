@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sys
 from pathlib import Path
 
 import hydra
@@ -23,6 +22,7 @@ import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.callbacks.confusion_matrix_plot import ConfusionMatrixPlot
 from emopia_lightning.checkpoints import RunConfigInCheckpoints
 from emopia_lightning.data.source import DataNotFoundError, locate_emopia
+from emopia_lightning.utils.cli import say_error
 from emopia_lightning.utils.instantiate import instantiate_callbacks, instantiate_loggers
 from emopia_lightning.utils.runtime import apply_extras, finish_wandb, plain_config
 
@@ -161,20 +161,17 @@ def main(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg)
     except (DataNotFoundError, MonitorError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(say_error(str(error))) from None
     except (MisconfigurationException, RuntimeError) as error:
         reason = _monitor_error(error)
         if reason is None:
             raise
-        print(f"error: {reason}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(say_error(reason)) from None
     except InstantiationException as error:  # a config the classes refuse, e.g. model=musegan task=arousal
         reason = [
             line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")
         ]
-        print(f"error: {reason[-1].strip()}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(say_error(reason[-1].strip())) from None
     if rank_zero_only.rank == 0:  # DDP runs one process per device; rank 0 speaks for them
         print(summary(metrics, cfg.paths.output_dir))
     monitored = cfg.get("optimized_metric")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
@@ -11,6 +9,7 @@ import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.classical.report import scheme_title
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.data.source import DataNotFoundError
+from emopia_lightning.utils.cli import say_error
 
 
 @hydra.main(version_base="1.3", config_path="../../conf/classical", config_name="classical")
@@ -18,8 +17,7 @@ def main(cfg: DictConfig) -> float:
     try:
         summaries = run_classical(cfg)
     except DataNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(say_error(str(error))) from None
     for s in summaries:
         print(
             f"{s['model']:>20s}  {scheme_title(s['evaluation'], s['folds']):24s} "

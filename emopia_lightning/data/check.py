@@ -22,6 +22,7 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.pianoroll import TimeRollSpec
 from emopia_lightning.data.source import DataNotFoundError, EmopiaSource, locate_emopia
+from emopia_lightning.utils.cli import say_error
 
 # Known releases: (algorithm, digest) -> name. The workplace's copy of the 1.0 clips (midis.zip,
 # its README's sha256) and the 2.2 release zip (md5 from muspy's checksummed downloader).
@@ -83,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = check(args.root)
     except DataNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return say_error(str(error))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from emopia_lightning.utils.cli import say_error
+
 
 def download(folder: str) -> Path:
     import muspy
@@ -21,5 +23,5 @@ def download(folder: str) -> Path:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m emopia_lightning.data.download DIR")
+        sys.exit(say_error("usage: python -m emopia_lightning.data.download DIR"))
     print(f"EMOPIA is in {download(sys.argv[1])}; set EMOPIA_ROOT to that folder")

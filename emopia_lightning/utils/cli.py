@@ -1,4 +1,10 @@
-"""How the command-line entry points end on bad input: one ``error:`` line, never a traceback."""
+"""How every command-line entry point ends on bad input: one ``error: ...`` line on stderr and exit
+status 2 (:func:`say_error`), never a traceback.
+
+Two argument styles, on purpose: commands that build a run from the configs (train, generate,
+evaluate, classical) take Hydra ``key=value`` overrides, and can sweep them; commands that take
+files and no config (predict, summarize, ensemble, data.check, data.download) take argparse
+paths and ``--flags``."""
 
 from __future__ import annotations
 
@@ -7,6 +13,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+USER_ERROR = 2  # the exit status for a refused option, input or checkpoint
+
+
+def say_error(message: str) -> int:
+    """Print ``error: message`` on stderr; returns USER_ERROR (``return`` it from a main, or
+    ``raise SystemExit(...)`` with it from a Hydra entry)."""
+    print(f"error: {message}", file=sys.stderr)
+    return USER_ERROR
 
 
 def positive_count(name: str, value) -> int:
@@ -17,13 +32,11 @@ def positive_count(name: str, value) -> int:
 
 
 def one_line_errors(action: Callable[[], T], output: str) -> T:
-    """Run ``action``; a refused option or checkpoint (ValueError, exit 2) or an ``output`` that
-    cannot be written (OSError, exit 1) ends the process with one line on stderr."""
+    """Run ``action``; a refused option or checkpoint (ValueError) or an ``output`` that cannot be
+    written (OSError) ends the process with one ``error:`` line."""
     try:
         return action()
     except ValueError as error:  # CheckpointError included
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(say_error(str(error))) from None
     except OSError as error:
-        print(f"error: cannot write to {output}: {error.strerror or error}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(say_error(f"cannot write to {output}: {error.strerror or error}")) from None
