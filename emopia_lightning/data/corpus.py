@@ -89,7 +89,9 @@ def _render_all(source: EmopiaSource, spec: RollSpec, progress: bool) -> tuple:
     return [stem for stem, _ in parsed], rolls, offsets, skipped, repaired
 
 
-def warn_skipped(skipped: list[tuple[str, str]], total: int, repaired=()) -> None:
+def warn_skipped(
+    skipped: list[tuple[str, str]], total: int, repaired: list[tuple[str, list[str]]] = ()
+) -> None:
     """One warning naming every skipped file with its reason, one naming every repaired file."""
     if skipped:
         shown = "; ".join(f"{name} ({reason})" for name, reason in skipped)

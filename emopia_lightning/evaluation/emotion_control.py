@@ -14,7 +14,7 @@ import torch
 
 from emopia_lightning.data.segment_layout import ONSET
 from emopia_lightning.evaluation.emotion_scores import emotion_scores
-from emopia_lightning.sampling import generate_pieces, quadrant_labels
+from emopia_lightning.sampling import compose_pieces, generate_pieces, quadrant_labels
 
 MIN_NOTES_PER_BAR = 2  # a bar with fewer note onsets counts as near-empty
 
@@ -48,11 +48,12 @@ def long_pieces(model, n: int, bars: int, seed: int, threshold: float, continuit
     """(4n, segments, segment steps, pitches, 2): ``n`` pieces of ``bars`` bars asked for each
     quadrant (in quadrant order), as their successive segments."""
     layout = model.layout
+    if bars % layout.bars:
+        raise ValueError(f"pieces.bars={bars} must be whole segments of {layout.bars} bars")
     labels, _ = quadrant_labels(n)
-    n_segments = -(-bars // layout.bars)
     generator = torch.Generator().manual_seed(seed)
-    pieces = generate_pieces(model, labels, n_segments, generator, threshold=threshold, continuity=continuity)
-    return pieces.reshape(len(pieces), n_segments, layout.segment_steps, *pieces.shape[2:])
+    pieces = compose_pieces(model, labels, bars, generator, threshold, continuity, final_chord=False)
+    return pieces.reshape(len(pieces), bars // layout.bars, layout.segment_steps, *pieces.shape[2:])
 
 
 def judged(judge: SegmentJudge, segments: SegmentSet) -> dict:

@@ -30,6 +30,7 @@ SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/
 # Preferred first: the smaller GM fonts Debian ships.
 SOUNDFONT_NAMES = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
 RELEASE_SECONDS = 1.0  # after the last note ends, so its release is heard, not cut
+FADE_SECONDS = 0.25  # the end of that release fades out, so no renderer's WAV ends in a click
 SAMPLE_RATE = 44100
 
 
@@ -95,7 +96,8 @@ def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = S
         audio = _tinysoundfont(score, sample_rate)
     else:
         raise ValueError(f"renderer must be fluidsynth or tinysoundfont, got {use!r}")
-    _write_wav(wav_path, _faded_out(audio, round((score.end() + RELEASE_SECONDS) * sample_rate)), sample_rate)
+    length = round((score.end() + RELEASE_SECONDS) * sample_rate)
+    _write_wav(wav_path, _faded_out(audio, length, round(FADE_SECONDS * sample_rate)), sample_rate)
     return Path(wav_path)
 
 
@@ -106,12 +108,12 @@ def _score_in_seconds(midi_path: Path) -> symusic.Score:
         raise RuntimeError(f"cannot read {midi_path} for audio: {error}") from error
 
 
-def _faded_out(audio: np.ndarray, length: int, fade_seconds: float = 0.25) -> np.ndarray:
-    """``audio`` cut (or padded) to ``length`` samples, fading out over its last ``fade_seconds``:
+def _faded_out(audio: np.ndarray, length: int, fade: int) -> np.ndarray:
+    """``audio`` cut (or padded) to ``length`` samples, fading out over its last ``fade`` samples:
     every renderer's WAV ends one release after the last note, however long its voices ring."""
     out = np.zeros((length, 2), np.float32)
     out[: min(length, len(audio))] = audio[:length]
-    fade = min(length, round(fade_seconds * SAMPLE_RATE))
+    fade = min(length, fade)
     out[length - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     return out
 
