@@ -29,6 +29,9 @@ run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized),
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 bars=16 out=outputs/demo/generated
 	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
 
+serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (trains make run's generator first if missing)
+	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
+
 classify: install ## train + test the LSTM emotion classifier (official split), print metrics and output folder
 	$(BIN)/python -m emopia_lightning.train
 
@@ -89,4 +92,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean

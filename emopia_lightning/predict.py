@@ -18,7 +18,7 @@ import torch
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.clip_dataset import roll_to_input
 from emopia_lightning.data.labels import EMOTION_NAMES
-from emopia_lightning.data.notes import MidiReadError, read_notes
+from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.pianoroll import TimeRollSpec
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 from emopia_lightning.utils.cli import say_error
@@ -35,10 +35,15 @@ def load_classifier(path: str | Path) -> tuple[EmotionClassifier, dict]:
     return model, config["data"]
 
 
-@torch.no_grad()
 def predict_file(model: EmotionClassifier, data: dict, path: str | Path) -> dict:
     """Class probabilities of one MIDI file, rolled exactly as the model's training data was."""
     notes = read_notes(Path(path).read_bytes())
+    return {"file": str(path), **predict_notes(model, data, notes)}
+
+
+@torch.no_grad()
+def predict_notes(model: EmotionClassifier, data: dict, notes: Notes) -> dict:
+    """The prediction, its readable meaning, the class probabilities and the reading's repairs."""
     spec = TimeRollSpec(
         fs=data["fs"],
         lowest_pitch=data["lowest_pitch"],
@@ -51,7 +56,6 @@ def predict_file(model: EmotionClassifier, data: dict, path: str | Path) -> dict
     names = model.class_names
     best = names[int(probabilities.argmax())]
     return {
-        "file": str(path),
         "prediction": best,
         "meaning": readable(best),
         "probabilities": {name: round(float(p), 4) for name, p in zip(names, probabilities)},

@@ -21,6 +21,18 @@ from emopia_lightning.data.segment_layout import ONSET, SOUNDING
 CONF_DIR = PROJECT_ROOT / "conf"
 # A feature judge that fits in seconds: one SVM, one blend weight, a small forest.
 TINY_FEATURE_JUDGE = {"svm": [[1.0, 1.0]], "svm_shares": [0.5], "trees": 20}
+# Small nets, two critic steps per generator step, batches of 4: seconds on one core.
+TINY_GAN = [
+    "model=musegan",
+    "model.generator.latent_dim=8",
+    "model.generator.label_dim=4",
+    "model.generator.channels=[8,8,4]",
+    "model.critic.channels=[4,4,8]",
+    "model.critic.hidden=16",
+    "model.n_critic=2",
+    "model.batch_size=4",
+]
+NO_WAV = ["callbacks.samples.wav=false"]
 
 # Tests share two cores with pytest itself: one torch thread each keeps steps fast.
 torch.set_num_threads(1)
@@ -124,3 +136,32 @@ def compose_train(overrides: list[str], output_dir: Path, cache: Path) -> DictCo
         if cfg.get("callbacks") and cfg.callbacks.get("judged_emotion"):
             cfg.callbacks.judged_emotion.candidates = TINY_FEATURE_JUDGE  # seconds, not a minute
     return cfg
+
+
+@pytest.fixture(scope="session")
+def gan_checkpoint(tmp_path_factory, cache_dir) -> Path:
+    """A tiny label-conditioned MuseGAN after 3 generator steps (its notes need a low threshold)."""
+    from emopia_lightning.train import train
+
+    folder = tmp_path_factory.mktemp("gan")
+    train(compose_train([*TINY_GAN, *NO_WAV, "model.generator_steps=3"], folder, cache_dir))
+    return folder / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def classifier_checkpoint(tmp_path_factory, cache_dir) -> Path:
+    """A tiny quadrant LSTM after two training batches."""
+    from emopia_lightning.train import train
+
+    run = tmp_path_factory.mktemp("classifier")
+    overrides = [
+        "model.net.hidden_size=8",
+        "model.net.num_layers=1",
+        "data.max_seconds=8",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+        "test=false",
+    ]
+    train(compose_train(overrides, run, cache_dir))
+    return run / "checkpoints" / "last.ckpt"

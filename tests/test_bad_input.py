@@ -139,8 +139,8 @@ def test_two_processes_sharing_one_cache_write_one_valid_entry(mixed_folder, tmp
 
 def test_evaluate_on_emopia_mixed_with_bad_files_judges_the_good_ones(tmp_path, data_root, cache_dir):
     from test_evaluate import _config
-    from test_musegan import NO_WAV, TINY_GAN
 
+    from conftest import NO_WAV, TINY_GAN
     from emopia_lightning.evaluate import evaluate
 
     source = locate_emopia(data_root)  # all of EMOPIA with its split, the bad cases beside it

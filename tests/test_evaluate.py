@@ -11,9 +11,8 @@ import pytest
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
-from test_musegan import NO_WAV, TINY_GAN
 
-from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root
+from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.notes import read_notes

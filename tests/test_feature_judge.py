@@ -7,9 +7,8 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from test_musegan import NO_WAV, TINY_GAN
 
-from conftest import TINY_FEATURE_JUDGE, compose_train, emopia_root, piece_of
+from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root, piece_of
 from emopia_lightning.classical.features import EXPERT_NAMES
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluation.emotion_control import sparse_bar_share

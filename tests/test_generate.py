@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
-from test_musegan import NO_WAV, TINY_GAN
 
 from conftest import compose_train, emopia_root, piece_of
 from emopia_lightning import PROJECT_ROOT
@@ -20,7 +19,6 @@ from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 from emopia_lightning.generate import generate
 from emopia_lightning.render.midi import piece_to_score, write_midi
 from emopia_lightning.sampling import end_on_chord
-from emopia_lightning.train import train
 from emopia_lightning.utils.runtime import plain_config
 
 LAYOUT = SegmentLayout()  # 22.., 4 steps a beat: a step is 120 ticks
@@ -79,13 +77,6 @@ def test_a_real_segment_survives_midi_and_back(tmp_path, real_clips):
 @pytest.mark.parametrize("text, index", [("Q1", 0), ("q2", 1), ("3", 2), ("sad", 2), (" Calm ", 3)])
 def test_emotions_by_quadrant_or_name(text, index):
     assert parse_emotion(text) == index
-
-
-@pytest.fixture(scope="module")
-def gan_checkpoint(tmp_path_factory, cache_dir):
-    folder = tmp_path_factory.mktemp("gan")
-    train(compose_train([*TINY_GAN, *NO_WAV, "model.generator_steps=3"], folder, cache_dir))
-    return folder / "checkpoints" / "last.ckpt"
 
 
 def _generate_config(**values):

@@ -6,9 +6,8 @@ import subprocess
 import sys
 
 import symusic
-from test_musegan import TINY_GAN
 
-from conftest import emopia_root
+from conftest import TINY_GAN, emopia_root
 from emopia_lightning import PROJECT_ROOT
 
 

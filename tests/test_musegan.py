@@ -6,7 +6,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from torch import nn
 
-from conftest import compose_train
+from conftest import NO_WAV, TINY_GAN, compose_train
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.models.components.musegan import (
     MuseGANCritic,
@@ -16,19 +16,6 @@ from emopia_lightning.models.components.musegan import (
 )
 from emopia_lightning.models.musegan import MuseGAN, gradient_penalty, linear_decay
 from emopia_lightning.train import train
-
-# Small nets, two critic steps per generator step, batches of 4: seconds on one core.
-TINY_GAN = [
-    "model=musegan",
-    "model.generator.latent_dim=8",
-    "model.generator.label_dim=4",
-    "model.generator.channels=[8,8,4]",
-    "model.critic.channels=[4,4,8]",
-    "model.critic.hidden=16",
-    "model.n_critic=2",
-    "model.batch_size=4",
-]
-NO_WAV = ["callbacks.samples.wav=false"]
 
 
 def test_generator_and_critic_shapes_and_ranges():

@@ -5,25 +5,13 @@ import json
 import pytest
 import torch
 
-from conftest import compose_train, make_midi
+from conftest import make_midi
 from emopia_lightning.predict import CheckpointError, load_classifier, main
-from emopia_lightning.train import train
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, cache_dir):
-    run = tmp_path_factory.mktemp("run")
-    overrides = [
-        "model.net.hidden_size=8",
-        "model.net.num_layers=1",
-        "data.max_seconds=8",
-        "trainer.max_epochs=1",
-        "trainer.limit_train_batches=2",
-        "trainer.limit_val_batches=1",
-        "test=false",
-    ]
-    train(compose_train(overrides, run, cache_dir))
-    return run / "checkpoints" / "last.ckpt"
+@pytest.fixture
+def checkpoint(classifier_checkpoint):
+    return classifier_checkpoint
 
 
 def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(

@@ -20,6 +20,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import threading
 import wave
 from pathlib import Path
 
@@ -134,6 +135,9 @@ def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray
         return (frames.reshape(-1, rendered.getnchannels()) / 32768.0).astype(np.float32)
 
 
+_SYNTH_LOCK = threading.Lock()  # the page renders in several threads
+
+
 @functools.lru_cache(maxsize=2)
 def _synth(soundfont: str, sample_rate: int):
     """One loaded synthesizer per soundfont (loading takes longer than rendering a piece)."""
@@ -155,7 +159,12 @@ def _tinysoundfont(score: symusic.Score, sample_rate: int) -> np.ndarray:
             events.append((round(note.end * sample_rate), 0, note.pitch, 0))
     events.sort()
     end = (events[-1][0] if events else 0) + round(RELEASE_SECONDS * sample_rate)
-    synth = _synth(str(find_soundfont()), sample_rate)
+    with _SYNTH_LOCK:  # one synthesizer per soundfont: a piece is rendered whole before the next
+        return _rendered(_synth(str(find_soundfont()), sample_rate), events, end)
+
+
+def _rendered(synth, events: list[tuple], end: int) -> np.ndarray:
+    """(end, 2) float32: the (sample, is_on, pitch, velocity) events played on ``synth``."""
     synth.sounds_off()  # nothing left ringing from a previous piece
     audio = np.zeros((end, 2), np.float32)
     cursor = 0

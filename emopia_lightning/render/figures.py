@@ -8,6 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def new_figure(**options) -> Figure:
+    """A figure outside pyplot's global registry (``Figure(**options)``): the page draws in its
+    request threads, and pyplot's state is not made for threads."""
+    return Figure(**options)
 
 
 def save_figure(figure, path: str | Path, dpi: int = 110) -> Path:

@@ -6,14 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # files only; no display on servers
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout  # noqa: E402
-from emopia_lightning.render.figures import save_figure  # noqa: E402
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
+from emopia_lightning.render.figures import new_figure, save_figure
 
 
 def plot_piano_rolls(
@@ -28,7 +24,8 @@ def plot_piano_rolls(
     n = len(pieces)
     longest = max((len(piece) for piece in pieces), default=layout.segment_steps)
     width = min(18.0, 6.0 + 3.0 * longest / layout.segment_steps)
-    figure, axes = plt.subplots(n, 1, figsize=(width, 2.1 * n + 0.6), squeeze=False, layout="constrained")
+    figure = new_figure(figsize=(width, 2.1 * n + 0.6), layout="constrained")
+    axes = figure.subplots(n, 1, squeeze=False)
     image = None
     for ax, piece, title in zip(axes[:, 0], pieces, titles):
         piece = np.asarray(piece)

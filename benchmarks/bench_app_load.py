@@ -1,0 +1,108 @@
+"""Load on the creator's page: concurrent clients asking for pieces through its API.
+
+``python benchmarks/bench_app_load.py [--clients 4] [--pieces 25] [--bars 16] [--url URL]
+[app overrides ...]``
+
+Without ``--url`` it serves the page itself (``python -m emopia_lightning.app`` with the overrides
+given, e.g. ``generator=CKPT concurrency=1``; make run's generator by default) on a free port and
+stops it after. Each client (its own
+``gradio_client.Client``, in its own thread) asks ``/compose`` for ``--pieces`` pieces one after
+another, cycling through the four emotions, and downloads what comes back (piano roll, WAV,
+MIDI), as the page does. One warm-up piece first, not counted. Prints the latency p50 / p95 / max
+of every request, the failures and the throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+from gradio_client import Client
+
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.data.labels import QUADRANTS
+
+
+def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "emopia_lightning.app", f"port={port}", "hydra.run.dir=outputs/bench_app", *overrides]
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 600  # the first start may train make run's generator
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return server, url
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit(f"the page did not start: {' '.join(command)}")
+
+
+def client_run(url: str, client_index: int, pieces: int, bars: int, latencies: list, failures: list) -> None:
+    folder = tempfile.mkdtemp(prefix=f"bench_client{client_index}_")
+    client = Client(url, verbose=False, download_files=folder)
+    for i in range(pieces):
+        emotion = QUADRANTS[(client_index + i) % len(QUADRANTS)]
+        started = time.perf_counter()
+        try:
+            client.predict(emotion, bars, 120, 1000 * client_index + i, api_name="/compose")
+            latencies.append(time.perf_counter() - started)
+        except Exception as error:  # a failed request is counted, and the load goes on
+            failures.append(f"client {client_index}, piece {i}: {type(error).__name__}: {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--pieces", type=int, default=25, help="pieces each client asks for")
+    parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--url", help="a page already served (default: serve one here)")
+    parser.add_argument("overrides", nargs="*", help="the served page's options (generator=CKPT ...)")
+    args = parser.parse_args()
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    server, url = (None, args.url) if args.url else start_page(args.overrides)
+    try:
+        Client(url, verbose=False, download_files=tempfile.mkdtemp()).predict(
+            "Q1", args.bars, 120, 0, api_name="/compose"
+        )  # warm-up: the renderer's soundfont, the first request's imports
+        latencies: list[float] = []
+        failures: list[str] = []
+        threads = [
+            threading.Thread(target=client_run, args=(url, c, args.pieces, args.bars, latencies, failures))
+            for c in range(args.clients)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+    total = args.clients * args.pieces
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
+    print(f"{args.clients} clients x {args.pieces} pieces of {args.bars} bars on {os.cpu_count()} CPUs ({url})")
+    print(f"latency p50 {statistics.median(ordered) if ordered else float('nan'):.2f} s, p95 {p95:.2f} s, "
+          f"max {max(ordered, default=float('nan')):.2f} s; failures {len(failures)} of {total}; "
+          f"{len(latencies) / wall:.2f} pieces/s over {wall:.0f} s")  # fmt: skip
+    for failure in failures[:10]:
+        print("  " + failure)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""What emotion a MIDI file carries, for the page's second tab: the upload checked, read through the
+one validation step (``data.notes.read_notes``), then judged by one of two readers:
+
+- :class:`ClassifierReader`: an emotion classifier checkpoint (``make classify``, as ``predict``
+  takes it), for its own task: quadrants, or arousal or valence alone;
+- :class:`FeatureJudgeReader`: the feature judge ``make run`` fits (``evaluation.feature_judge``,
+  RBF SVM + random forest on expert features of 4-bar segments), averaged over the file's
+  segments. It reads beats, not seconds, and times every segment at EMOPIA's 120 bpm.
+
+Both give a :class:`Reading`: quadrant probabilities where the model has them, and the
+probabilities of high arousal and of positive valence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS
+from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
+from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.evaluation.emotion_scores import HIGH_AROUSAL, POSITIVE_VALENCE
+from emopia_lightning.predict import load_classifier, predict_notes
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class UploadRefused(ValueError):
+    """An upload that is not a readable MIDI file, or is too large; the message says which."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A reader's verdict on one file. ``quadrants`` maps Q1..Q4 to probabilities (None for a
+    model of arousal or valence alone); ``arousal`` is P(high), ``valence`` P(positive)."""
+
+    verdict: str
+    quadrants: dict[str, float] | None
+    arousal: float | None
+    valence: float | None
+    reader: str
+    repairs: tuple[str, ...] = field(default=())
+
+
+def read_upload(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Notes:
+    """The notes of an uploaded file, or :class:`UploadRefused` naming what is wrong with it."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UploadRefused(
+            f"{path.name} is {size / 2**20:.1f} MB; files up to {max_bytes / 2**20:.0f} MB are read"
+        )
+    try:
+        return read_notes(path.read_bytes())
+    except MidiReadError as error:
+        raise UploadRefused(f"{path.name} is not a MIDI file this page can read: {error}") from None
+
+
+def _quadrant_reading(probabilities: np.ndarray, reader: str, repairs: tuple[str, ...]) -> Reading:
+    best = QUADRANTS[int(np.argmax(probabilities))]
+    return Reading(
+        verdict=f"{best}: {' / '.join(EMOTION_NAMES[best][:2])}",
+        quadrants={q: float(p) for q, p in zip(QUADRANTS, probabilities)},
+        arousal=float(probabilities @ HIGH_AROUSAL),
+        valence=float(probabilities @ POSITIVE_VALENCE),
+        reader=reader,
+        repairs=repairs,
+    )
+
+
+class EmotionReader(Protocol):
+    description: str
+
+    def read(self, notes: Notes) -> Reading: ...
+
+
+class ClassifierReader:
+    """An emotion classifier checkpoint (a quadrant, arousal or valence model)."""
+
+    def __init__(self, checkpoint: str | Path):
+        self.model, self.data = load_classifier(checkpoint)
+        self.description = f"{self.model.__class__.__name__} classifier {checkpoint}"
+
+    def read(self, notes: Notes) -> Reading:
+        result = predict_notes(self.model, self.data, notes)
+        probabilities = result["probabilities"]
+        if set(probabilities) == set(QUADRANTS):
+            shares = np.array([probabilities[q] for q in QUADRANTS])
+            return _quadrant_reading(shares, self.description, notes.repairs)
+        return Reading(
+            verdict=f"{result['meaning']} {'arousal' if 'high' in probabilities else 'valence'}",
+            quadrants=None,
+            arousal=probabilities.get("high"),
+            valence=probabilities.get("positive"),
+            reader=self.description,
+            repairs=notes.repairs,
+        )
+
+
+class FeatureJudgeReader:
+    """The feature judge over the file's 4-bar segments (hop one bar), their probabilities averaged;
+    a file shorter than a segment is read as one segment padded with silence."""
+
+    def __init__(self, judge):
+        self.judge = judge
+        self.layout: SegmentLayout = judge.layout
+        accuracy = judge.record["test_accuracy"]
+        self.description = (
+            f"the feature judge (4-bar segments; {accuracy:.0%} of real held-out segments right)"
+        )
+
+    def segments(self, notes: Notes) -> np.ndarray:
+        """(n, segment steps, pitches, 2) pieces of the file, at least one."""
+        layout = self.layout
+        roll = BeatRollSpec.of(layout).render(notes)  # (steps, 2 * pitches)
+        if len(roll) < layout.segment_steps:
+            roll = np.concatenate([roll, np.zeros((layout.segment_steps - len(roll), roll.shape[1]), roll.dtype)])
+        cut = cut_segments(roll, layout.steps_per_bar, layout.bars, hop_bars=1)
+        return cut.reshape(len(cut), layout.segment_steps, layout.n_pitches, 2)
+
+    def read(self, notes: Notes) -> Reading:
+        probabilities = self.judge.probabilities(self.segments(notes)).mean(axis=0)
+        return _quadrant_reading(probabilities, self.description, notes.repairs)

@@ -1,0 +1,52 @@
+"""The README's pictures of the page: ``make serve`` in one terminal, then
+``.venv/bin/python experiments/app/screenshots.py [--url http://127.0.0.1:7860/]``.
+
+Composes a sad 16-bar piece (seed 7) on tab "Compose", downloads its MIDI, and has tab "What
+emotion is this?" read that generated piece (not an EMOPIA clip: the dataset's notes stay out of
+the repository). Writes ``compose.png`` and ``emotion.png`` beside this script, with Debian's
+Chromium (``$CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Screenshots of the served page for the README.")
+    parser.add_argument("--url", default="http://127.0.0.1:7860/")
+    args = parser.parse_args()
+    with sync_playwright() as driver, tempfile.TemporaryDirectory() as folder:
+        browser = driver.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=["--no-sandbox"]
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+        page.goto(args.url)
+        page.get_by_label("sad / depressed", exact=False).check()
+        seed = page.get_by_label("Seed")
+        seed.fill("7")
+        seed.press("Enter")
+        page.get_by_role("button", name="Compose", exact=True).click()
+        page.wait_for_selector("audio[src]", state="attached", timeout=60_000)
+        page.screenshot(path=HERE / "compose.png", full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download MIDI").click()
+        midi = Path(folder) / download.value.suggested_filename
+        download.value.save_as(midi)
+        page.get_by_role("tab", name="What emotion is this?").click()
+        page.locator("input[type=file]").set_input_files(midi)
+        page.get_by_text("Read by").wait_for(timeout=60_000)
+        page.screenshot(path=HERE / "emotion.png", full_page=True)
+        browser.close()
+    print(f"wrote {HERE / 'compose.png'} and {HERE / 'emotion.png'}")
+
+
+if __name__ == "__main__":
+    main()

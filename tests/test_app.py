@@ -1,0 +1,207 @@
+"""The creator's page without a browser: composing, reading an emotion, refusing bad input, its
+temporary folder, and how the command starts."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+import symusic
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import open_dict
+
+from conftest import CONF_DIR, NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, emopia_root, make_midi
+from emopia_lightning.app.__main__ import serve
+from emopia_lightning.app.actions import PageActions
+from emopia_lightning.app.composer import Composer, Request
+from emopia_lightning.app.emotion_reading import (
+    ClassifierReader,
+    FeatureJudgeReader,
+    UploadRefused,
+    read_upload,
+)
+from emopia_lightning.app.workspace import Workspace
+from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.data.notes import read_notes
+from emopia_lightning.evaluation.feature_judge import JudgeCandidates, feature_judge
+
+LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are faint
+
+
+@pytest.fixture(scope="module")
+def composer(gan_checkpoint):
+    return Composer.load(gan_checkpoint, threshold=LOW_THRESHOLD)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    space = Workspace(parent=tmp_path)
+    yield space
+    space.close()
+
+
+def test_a_request_is_named_after_what_makes_it_and_refuses_what_is_not_offered():
+    assert Request("sad", 16, 120, 42).checked().name == "sad-Q3_seed-42_16-bars_120-bpm"
+    assert Request("q1", 8.0, 96.5, 0).checked().name == "happy-Q1_seed-0_8-bars_96.5-bpm"
+    for bad, says in [
+        (Request("gloomy", 16, 120, 0), "unknown emotion"),
+        (Request("sad", 7, 120, 0), "8 to 64 bars"),
+        (Request("sad", 65, 120, 0), "8 to 64 bars"),
+        (Request("sad", 16.5, 120, 0), "whole number"),
+        (Request("sad", 16, 10, 0), "40 to 220 bpm"),
+        (Request("sad", 16, 120, -1), "seed must be"),
+        (Request("sad", 16, 120, None), "whole number"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            bad.checked()
+
+
+def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_again(composer, workspace):
+    piece = composer.compose(Request("calm", 8, 90, 7), workspace.new_folder())
+    assert piece.name == "calm-Q4_seed-7_8-bars_90-bpm"
+    assert piece.midi.name == f"{piece.name}.mid" and piece.roll.name == f"{piece.name}.png"
+    score = symusic.Score(str(piece.midi))
+    assert score.tempos[0].qpm == pytest.approx(90)
+    notes = read_notes(piece.midi.read_bytes())
+    assert notes.end_beat.max() == 8 * 4  # 8 bars of 4/4, the final chord held to the end
+    assert notes.end_s.max() == pytest.approx(8 * 4 * 60 / 90)
+    if piece.wav is not None:  # audio where a renderer is installed (make install gives one)
+        assert piece.wav.name == f"{piece.name}.wav" and piece.wav.stat().st_size > 100_000
+    again = composer.compose(Request("Q4", 8, 90, 7), workspace.new_folder())
+    other = composer.compose(Request("Q4", 8, 90, 8), workspace.new_folder())
+    assert again.midi.read_bytes() == piece.midi.read_bytes()  # the name is enough to get it again
+    assert other.midi.read_bytes() != piece.midi.read_bytes()
+
+
+def test_a_generator_trained_without_labels_is_refused(gan_checkpoint):
+    model = Composer.load(gan_checkpoint).model
+    model.hparams.conditional = False
+    with pytest.raises(ValueError, match="label_aug=false"):
+        Composer(model, gan_checkpoint, {})
+
+
+def test_uploads_that_are_too_large_or_not_midi_are_refused_by_name(tmp_path, real_clips):
+    stem, blob = next(iter(real_clips.items()))
+    clip = tmp_path / f"{stem}.mid"
+    clip.write_bytes(blob)
+    assert len(read_upload(clip)) > 50
+    with pytest.raises(UploadRefused, match=rf"{stem}.mid is 0.0 MB; files up to 0 MB"):
+        read_upload(clip, max_bytes=len(blob) - 1)
+    (tmp_path / "photo.mid").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(UploadRefused, match="photo.mid is not a MIDI file this page can read: unreadable"):
+        read_upload(tmp_path / "photo.mid")
+    (tmp_path / "drums.mid").write_bytes(make_midi([(0, 480, 10, 80)]))  # below the piano: dropped
+    with pytest.raises(UploadRefused, match="no pitched notes"):
+        read_upload(tmp_path / "drums.mid")
+
+
+@pytest.fixture(scope="module")
+def judge_reader(composer, cache_dir):
+    judge = feature_judge(
+        composer.run_config["data"], str(emopia_root()), str(cache_dir),
+        JudgeCandidates.from_options(TINY_FEATURE_JUDGE),
+    )  # fmt: skip
+    return FeatureJudgeReader(judge)
+
+
+def test_the_feature_judge_reads_a_clip_over_its_one_bar_hops_and_pads_a_short_one(judge_reader, real_clips):
+    layout = judge_reader.layout
+    short = read_notes(make_midi([(0, 480, 60, 80), (480, 480, 64, 70)]))  # two beats
+    assert judge_reader.segments(short).shape == (1, layout.segment_steps, layout.n_pitches, 2)
+    notes = read_notes(next(iter(real_clips.values())))
+    bars = int(np.ceil(notes.end_beat.max() / layout.beats_per_bar))
+    segments = judge_reader.segments(notes)
+    assert len(segments) in (bars - layout.bars, bars - layout.bars + 1)  # every whole 4-bar window
+    reading = judge_reader.read(notes)
+    shares = np.array([reading.quadrants[q] for q in QUADRANTS])
+    assert shares.sum() == pytest.approx(1.0)
+    assert np.allclose(shares, judge_reader.judge.probabilities(segments).mean(axis=0))
+    assert reading.arousal == pytest.approx(shares[0] + shares[1])  # Q1, Q2: high arousal
+    assert reading.valence == pytest.approx(shares[0] + shares[3])  # Q1, Q4: positive valence
+    assert reading.verdict.startswith(QUADRANTS[int(shares.argmax())])
+
+
+def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(classifier_checkpoint, real_clips, tmp_path):
+    from emopia_lightning.predict import load_classifier, predict_file
+
+    reader = ClassifierReader(classifier_checkpoint)
+    stem, blob = next(iter(real_clips.items()))
+    (tmp_path / "clip.mid").write_bytes(blob)
+    predicted = predict_file(*load_classifier(classifier_checkpoint), tmp_path / "clip.mid")
+    reading = reader.read(read_notes(blob))
+    assert reading.quadrants == pytest.approx(predicted["probabilities"], abs=1e-4)
+    assert reading.verdict.startswith(predicted["prediction"])
+
+
+def test_the_page_actions_write_a_chart_or_refuse_with_the_files_name(composer, judge_reader, workspace, real_clips):
+    actions = PageActions(composer, judge_reader, workspace)
+    stem, blob = next(iter(real_clips.items()))
+    upload = workspace.root / f"{stem}.mid"
+    upload.write_bytes(blob)
+    reading, chart = actions.read(upload)
+    assert chart.stat().st_size > 10_000 and reading.reader.startswith("the feature judge")
+    (workspace.root / "notes.txt").write_text("C E G")
+    with pytest.raises(UploadRefused, match="notes.txt is not a MIDI file"):
+        actions.read(workspace.root / "notes.txt")
+    with pytest.raises(ValueError, match="choose a MIDI file"):
+        actions.read(None)
+    pictures = actions.circumplex_pictures()
+    assert sorted(pictures) == list(QUADRANTS) and all(p.stat().st_size > 5000 for p in pictures.values())
+
+
+def test_the_workspace_prunes_old_pieces_and_is_removed_on_close(tmp_path):
+    space = Workspace(keep_seconds=60, parent=tmp_path)
+    old, new = space.new_folder(), space.new_folder()
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert space.prune() == 1 and not old.exists() and new.exists()
+    space.close()
+    assert not space.root.exists() and list(tmp_path.iterdir()) == []
+
+
+def _app_config(**values):
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="app", overrides=[f"{k}={v}" for k, v in values.items()])
+    with open_dict(cfg):
+        cfg.paths.data_dir = str(emopia_root())
+    return cfg
+
+
+def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(tmp_path, classifier_checkpoint, gan_checkpoint, capsys):
+    for values, says in [
+        ({"generator": tmp_path / "missing.ckpt"}, "missing.ckpt: no such checkpoint"),
+        ({"generator": classifier_checkpoint}, "not a MuseGAN generator"),
+        ({"generator": gan_checkpoint, "classifier": gan_checkpoint}, "not a emotion classifier"),
+    ]:
+        with pytest.raises(SystemExit) as ended:
+            serve(_app_config(**values))
+        assert ended.value.code == 2
+        last_line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last_line.startswith("error: ") and says in last_line
+
+
+@pytest.mark.slow
+def test_without_a_generator_it_trains_one_first_and_then_uses_it(tmp_path):
+    from emopia_lightning.app.__main__ import make_run_generator
+
+    tiny = [*TINY_GAN, *NO_WAV, "model.generator_steps=2", "callbacks.judged_emotion=null", "logger=none"]
+    checkpoint = make_run_generator(tmp_path / "train", tiny)
+    assert checkpoint == tmp_path / "train" / "checkpoints" / "last.ckpt" and checkpoint.is_file()
+    written = checkpoint.stat().st_mtime_ns
+    assert make_run_generator(tmp_path / "train", tiny) == checkpoint  # found, not trained again
+    assert checkpoint.stat().st_mtime_ns == written
+
+
+def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):
+    from PIL import Image
+
+    from emopia_lightning.render.emotion_pictures import plot_emotion_probabilities, quadrant_position
+
+    assert [quadrant_position(q) for q in QUADRANTS] == [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+    both = plot_emotion_probabilities({"Q1": 0.4, "Q2": 0.3, "Q3": 0.2, "Q4": 0.1}, 0.7, 0.5, tmp_path / "a.png")
+    arousal_only = plot_emotion_probabilities(None, 0.8, None, tmp_path / "b.png")
+    assert Image.open(both).size == (840, 280) and Image.open(arousal_only).size == (420, 280)  # 1 panel
+    with pytest.raises(ValueError, match="nothing to picture"):
+        plot_emotion_probabilities(None, None, None, tmp_path / "c.png")

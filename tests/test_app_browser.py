@@ -1,0 +1,125 @@
+"""The creator's page in a real browser: ``python -m emopia_lightning.app`` served, then driven by
+headless Chromium through Playwright. The browser is the system's (Debian's ``chromium``; ``.ci/run``
+installs it): Playwright cannot download its own here. ``$CHROMIUM`` points elsewhere."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import emopia_root
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.data.notes import read_notes
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (make install)")
+pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, gan_checkpoint, classifier_checkpoint):
+    """(URL, the server's temp root, the process): the page as `make serve` starts it, on a free port."""
+    folder = tmp_path_factory.mktemp("app")
+    temp_root = folder / "tmp"
+    temp_root.mkdir()
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "emopia_lightning.app", f"generator={gan_checkpoint}",
+        f"classifier={classifier_checkpoint}", f"port={port}", "threshold=0.02",  # a 3-step generator
+        f"paths.data_dir={emopia_root()}", f"hydra.run.dir={folder / 'run'}",
+    ]  # fmt: skip
+    env = {**os.environ, "TMPDIR": str(temp_root), "OMP_NUM_THREADS": "1"}
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"the page did not start:\n{(folder / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+    yield url, temp_root, server
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)  # as Ctrl-C: the page stops and removes its folder
+        server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def page(served):
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        tab.goto(served[0])
+        yield tab
+        browser.close()
+
+
+def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_upload_is_explained(
+    page, served, tmp_path
+):
+    page.get_by_label("sad / depressed", exact=False).check()
+    length = page.get_by_label("number input for Length (bars)")
+    length.fill("8")
+    length.press("Enter")
+    page.get_by_role("button", name="Compose", exact=True).click()
+    page.wait_for_selector("audio[src]", state="attached", timeout=60_000)  # the player holds the WAV
+    page.get_by_text("sad-Q3_seed-0_8-bars_120-bpm").first.wait_for()
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download MIDI").click()
+    assert download.value.suggested_filename == "sad-Q3_seed-0_8-bars_120-bpm.mid"
+    midi = tmp_path / download.value.suggested_filename
+    download.value.save_as(midi)
+    assert read_notes(midi.read_bytes()).end_beat.max() == 8 * 4  # 8 bars of 4/4, to the last beat
+    page.screenshot(path=tmp_path / "compose.png", full_page=True)
+
+    page.get_by_role("tab", name="What emotion is this?").click()
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd garbage")
+    page.locator("input[type=file]").set_input_files(broken)
+    page.get_by_text("broken.mid is not a MIDI file this page can read").wait_for(timeout=30_000)
+    assert "Traceback" not in page.content()
+    page.screenshot(path=tmp_path / "read.png", full_page=True)
+    assert (tmp_path / "compose.png").stat().st_size > 50_000 and (tmp_path / "read.png").stat().st_size > 10_000
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its network (no packet is sent), or None without one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_the_page_binds_to_this_machine_only_and_removes_its_folder_when_stopped(served):
+    url, temp_root, server = served
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    outward = _outward_address()
+    if outward:  # served on 127.0.0.1 only: the network address refuses the connection
+        with pytest.raises(OSError):
+            socket.create_connection((outward, port), timeout=2).close()
+    (workspace,) = temp_root.glob("emopia_app_*")  # everything it writes is in one folder of its own
+    assert (workspace / "gradio").is_dir()
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+    assert not workspace.exists()
