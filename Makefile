@@ -29,11 +29,11 @@ run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized),
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 bars=16 out=outputs/demo/generated
 	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
 
-serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (trains make run's generator first if missing)
+serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's generator first if missing)
 	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
 
-classify: install ## train + test the LSTM emotion classifier (official split), print metrics and output folder
-	$(BIN)/python -m emopia_lightning.train
+classify: install ## the best emotion classifier (random forest on expert features): song-grouped 10-fold CV and the official test split, then the model file and the predict line to use it
+	$(BIN)/python -m emopia_lightning.classical model=random_forest features=expert 'cv=[grouped,official]' hydra.run.dir=outputs/classify
 
 audio-tools: ## optional: FluidSynth and a 6 MB GM soundfont (Debian/Ubuntu, root) instead of TinySoundFont for WAV
 	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont

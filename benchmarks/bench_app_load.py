@@ -96,7 +96,8 @@ def main() -> None:
     total = args.clients * args.pieces
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
-    print(f"{args.clients} clients x {args.pieces} pieces of {args.bars} bars on {os.cpu_count()} CPUs ({url})")
+    served = " ".join(args.overrides) or "defaults"
+    print(f"{args.clients} clients x {args.pieces} pieces of {args.bars} bars on {os.cpu_count()} CPUs ({url}; {served})")
     print(f"latency p50 {statistics.median(ordered) if ordered else float('nan'):.2f} s, p95 {p95:.2f} s, "
           f"max {max(ordered, default=float('nan')):.2f} s; failures {len(failures)} of {total}; "
           f"{len(latencies) / wall:.2f} pieces/s over {wall:.0f} s")  # fmt: skip

@@ -1,5 +1,8 @@
 """Checkpoints the project's commands can rebuild, and rebuilding them without running their code.
 
+Two kinds of file: Lightning checkpoints (below) and skops files of fitted scikit-learn models
+(:func:`load_skops`: the classical classifiers, the feature judge).
+
 One mechanism for every model: ``train`` gives its trainer a :class:`RunConfigInCheckpoints`
 callback, which stores the run's resolved config (plain values) in every checkpoint as
 ``run_config``; :func:`load_model` rebuilds the model from that config alone. A new LightningModule
@@ -108,3 +111,29 @@ def chosen_checkpoint(path: str | Path) -> Path:
     # The record holds an absolute path: a run folder moved or copied since uses its own file.
     own = path / "checkpoints" / Path(checkpoint).name
     return own if own.exists() else Path(checkpoint)
+
+
+# A skops file may hold only these types (beyond the builtins skops trusts by itself), so an edited
+# file cannot make loading build anything else.
+TRUSTED_SKOPS_PREFIXES = ("sklearn.", "numpy.")
+
+
+def load_skops(path: str | Path, kind: str):
+    """The object in a skops file, refused (:class:`CheckpointError`) if it holds any type outside
+    scikit-learn and numpy; ``kind`` names the file in errors. Nothing in the file runs."""
+    import skops.io
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such {kind}")
+    try:
+        types = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # not a skops archive at all
+        raise CheckpointError(f"{path}: not a {kind} ({type(error).__name__})") from None
+    refused = [t for t in types if not t.startswith(TRUSTED_SKOPS_PREFIXES)]
+    if refused:
+        raise CheckpointError(f"{path}: holds {refused}, which will not be loaded")
+    try:
+        return skops.io.load(path, trusted=types)
+    except Exception as error:
+        raise CheckpointError(f"{path}: not a loadable {kind} ({type(error).__name__})") from None

@@ -1,9 +1,12 @@
 """Predict the emotion quadrant (or arousal / valence) of MIDI files with a trained classifier.
 
-``python -m emopia_lightning.predict CHECKPOINT FILE [FILE ...] [--json]``
+``python -m emopia_lightning.predict MODEL FILE [FILE ...] [--json]``
 
-Any piano MIDI works, not only EMOPIA clips. A file that cannot be read gets one ``error:`` line and
-the others still run (exit status 1 if any failed). Checkpoints load safely (``checkpoints.py``).
+MODEL is a classical model file (``make classify``: ``outputs/classify/random_forest.skops``), a
+Lightning checkpoint of ``train``, or either's run folder. Any piano MIDI works, not only EMOPIA
+clips. Besides the classes' probabilities it reports P(high arousal) and P(positive valence)
+where the model reads them. A file that cannot be read gets one ``error:`` line and the others
+still run (exit status 1 if any failed). Models load safely (``checkpoints.py``).
 """
 
 from __future__ import annotations
@@ -13,70 +16,38 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
-from emopia_lightning.checkpoints import CheckpointError, load_model
-from emopia_lightning.data.clip_dataset import roll_to_input
-from emopia_lightning.data.labels import EMOTION_NAMES
-from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.pianoroll import TimeRollSpec
-from emopia_lightning.models.emotion_classifier import EmotionClassifier
+from emopia_lightning.checkpoints import CheckpointError
+from emopia_lightning.data.notes import MidiReadError, read_notes
+from emopia_lightning.emotion_models import EmotionModel, load_emotion_model, read_emotion
 from emopia_lightning.utils.cli import say_error
 
 
-def readable(name: str) -> str:
-    """``Q3`` -> ``sad / depressed``; arousal / valence names stay as they are."""
-    return " / ".join(EMOTION_NAMES[name][:2]) if name in EMOTION_NAMES else name
+def predict_file(model: EmotionModel, path: str | Path) -> dict:
+    """:func:`emotion_models.read_emotion` of one MIDI file, with its path."""
+    return {"file": str(path), **read_emotion(model, read_notes(Path(path).read_bytes()))}
 
 
-def load_classifier(path: str | Path) -> tuple[EmotionClassifier, dict]:
-    """(model in eval mode, the data config it was trained with)."""
-    model, config = load_model(path, EmotionClassifier, "emotion classifier")
-    return model, config["data"]
-
-
-def predict_file(model: EmotionClassifier, data: dict, path: str | Path) -> dict:
-    """Class probabilities of one MIDI file, rolled exactly as the model's training data was."""
-    notes = read_notes(Path(path).read_bytes())
-    return {"file": str(path), **predict_notes(model, data, notes)}
-
-
-@torch.no_grad()
-def predict_notes(model: EmotionClassifier, data: dict, notes: Notes) -> dict:
-    """The prediction, its readable meaning, the class probabilities and the reading's repairs."""
-    spec = TimeRollSpec(
-        fs=data["fs"],
-        lowest_pitch=data["lowest_pitch"],
-        n_pitches=data["n_pitches"],
-        velocity=data["velocity"],
-    )
-    max_frames = round(data["max_seconds"] * data["fs"]) if data.get("max_seconds") else None
-    rolls = roll_to_input(spec.render(notes), data["velocity"], max_frames)[None]  # (1, T, P)
-    probabilities = torch.softmax(model(rolls, torch.tensor([rolls.shape[1]])), dim=-1)[0]
-    names = model.class_names
-    best = names[int(probabilities.argmax())]
-    return {
-        "prediction": best,
-        "meaning": readable(best),
-        "probabilities": {name: round(float(p), 4) for name, p in zip(names, probabilities)},
-        "repairs": list(notes.repairs),
-    }
+def _line(result: dict) -> str:
+    shares = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
+    halves = [f"{name} {result[name]:.2f}" for name in ("arousal", "valence") if name in result]
+    halves_text = f"  | P(high arousal), P(positive valence): {', '.join(halves)}" if halves else ""
+    return f"{result['file']}: {result['prediction']} ({result['meaning']})  {shares}{halves_text}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Predict the emotion of MIDI files.")
-    parser.add_argument("checkpoint")
+    parser.add_argument("model", help="a .skops classical model, a Lightning checkpoint, or a run folder")
     parser.add_argument("files", nargs="+")
     parser.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     args = parser.parse_args(argv)
     try:
-        model, data = load_classifier(args.checkpoint)
+        model = load_emotion_model(args.model)
     except CheckpointError as error:
         return say_error(str(error))
     results, failed = [], 0
     for path in args.files:
         try:
-            results.append(predict_file(model, data, path))
+            results.append(predict_file(model, path))
             for repair in results[-1]["repairs"]:
                 print(f"warning: {path}: repaired: {repair}", file=sys.stderr)
         except (OSError, MidiReadError) as error:
@@ -89,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for result in results:
             if "prediction" in result:
-                shares = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
-                print(f"{result['file']}: {result['prediction']} ({result['meaning']})  {shares}")
+                print(_line(result))
     return 1 if failed else 0
 
 

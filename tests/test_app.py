@@ -123,12 +123,13 @@ def test_the_feature_judge_reads_a_clip_over_its_one_bar_hops_and_pads_a_short_o
 
 
 def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(classifier_checkpoint, real_clips, tmp_path):
-    from emopia_lightning.predict import load_classifier, predict_file
+    from emopia_lightning.emotion_models import load_emotion_model
+    from emopia_lightning.predict import predict_file
 
     reader = ClassifierReader(classifier_checkpoint)
     stem, blob = next(iter(real_clips.items()))
     (tmp_path / "clip.mid").write_bytes(blob)
-    predicted = predict_file(*load_classifier(classifier_checkpoint), tmp_path / "clip.mid")
+    predicted = predict_file(load_emotion_model(classifier_checkpoint), tmp_path / "clip.mid")
     reading = reader.read(read_notes(blob))
     assert reading.quadrants == pytest.approx(predicted["probabilities"], abs=1e-4)
     assert reading.verdict.startswith(predicted["prediction"])

@@ -111,7 +111,7 @@ def _outward_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-def test_the_page_binds_to_this_machine_only_and_removes_its_folder_when_stopped(served):
+def test_the_page_binds_to_this_machine_only_and_removes_its_folder_when_killed(served):
     url, temp_root, server = served
     port = int(url.rstrip("/").rsplit(":", 1)[1])
     outward = _outward_address()
@@ -120,6 +120,6 @@ def test_the_page_binds_to_this_machine_only_and_removes_its_folder_when_stopped
             socket.create_connection((outward, port), timeout=2).close()
     (workspace,) = temp_root.glob("emopia_app_*")  # everything it writes is in one folder of its own
     assert (workspace / "gradio").is_dir()
-    server.send_signal(signal.SIGINT)
+    server.send_signal(signal.SIGTERM)  # what `kill` and service managers send; Ctrl-C does the same
     assert server.wait(timeout=30) == 0
     assert not workspace.exists()

@@ -78,3 +78,16 @@ def test_an_unreadable_midi_gets_one_clear_error(tmp_path):
     bad.write_bytes(b"not midi")
     with pytest.raises(RuntimeError, match="cannot read .*bad.mid for audio"):
         audio.render_wav(bad, tmp_path / "bad.wav", use="tinysoundfont")
+
+
+def test_a_preferred_renderer_is_used_where_installed_and_the_other_otherwise(monkeypatch):
+    installed = {"fluidsynth": True, "tinysoundfont": True}
+    monkeypatch.setattr(audio, "_installed", lambda name: installed[name])
+    assert audio.renderer() == "fluidsynth" and audio.renderer("tinysoundfont") == "tinysoundfont"
+    installed["tinysoundfont"] = False
+    assert audio.renderer("tinysoundfont") == "fluidsynth"
+    installed["fluidsynth"] = False
+    with pytest.raises(audio.AudioUnavailable, match="neither FluidSynth nor TinySoundFont"):
+        audio.renderer("tinysoundfont")
+    with pytest.raises(ValueError, match="renderer must be one of"):
+        audio.renderer("timidity")

@@ -93,6 +93,13 @@ def test_classical_entry_point_writes_its_table(tmp_path):
     assert "knn  official test split      accuracy" in result.stdout
     table = (tmp_path / "run" / "results.md").read_text()
     assert "| knn | 0." in table and (tmp_path / "run" / "confusion_knn_official.png").exists()
+    # The model fitted for the official split is kept, and the line to use it is printed.
+    assert f"Predict with: python -m emopia_lightning.predict {tmp_path}/run/knn.skops FILE.mid" in result.stdout
+    from emopia_lightning.classical.model_file import load_classical_model
+
+    model = load_classical_model(tmp_path / "run" / "knn.skops")
+    reported = float(table.split("| knn | ")[1].split()[0])  # the table's official accuracy
+    assert model.about["official_test_accuracy"] == pytest.approx(reported, abs=5e-4)
 
 
 def test_summarize_pools_folders_and_reads_classical_results(tmp_path):

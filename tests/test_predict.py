@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from conftest import make_midi
-from emopia_lightning.predict import CheckpointError, load_classifier, main
+from emopia_lightning.checkpoints import CheckpointError
+from emopia_lightning.emotion_models import CheckpointModel
+from emopia_lightning.predict import main
 
 
 @pytest.fixture
@@ -32,11 +34,15 @@ def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(
     assert [r["file"] for r in results] == files
     for result in results[:3]:
         assert result["prediction"] in ("Q1", "Q2", "Q3", "Q4")
-        assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+        shares = result["probabilities"]
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+        assert result["arousal"] == pytest.approx(shares["Q1"] + shares["Q2"], abs=1e-3)  # high arousal
+        assert result["valence"] == pytest.approx(shares["Q1"] + shares["Q4"], abs=1e-3)  # positive
     assert "unreadable MIDI" in results[3]["error"] and "No such file" in results[4]["error"]
     assert err.count("error:") == 2 and "Traceback" not in err
     assert main([str(checkpoint), files[2]]) == 0
-    assert capsys.readouterr().out.startswith(f"{files[2]}: Q")
+    line = capsys.readouterr().out
+    assert line.startswith(f"{files[2]}: Q") and "P(high arousal), P(positive valence): arousal 0." in line
 
 
 def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_path, checkpoint, capsys):
@@ -44,11 +50,11 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_pat
     state["run_config"]["model"]["net"]["_target_"] = "os.system"
     torch.save(state, tmp_path / "tampered.ckpt")
     with pytest.raises(CheckpointError, match="os.system"):
-        load_classifier(tmp_path / "tampered.ckpt")
+        CheckpointModel(tmp_path / "tampered.ckpt")
     state["run_config"]["model"]["net"]["_target_"] = "emopia_lightning.data.source.os.getpid"
     torch.save(state, tmp_path / "tampered_path.ckpt")  # passes a prefix check, resolves to os
     with pytest.raises(CheckpointError, match="getpid"):
-        load_classifier(tmp_path / "tampered_path.ckpt")
+        CheckpointModel(tmp_path / "tampered_path.ckpt")
     wrong = torch.load(checkpoint, weights_only=True)
     wrong["run_config"]["model"]["net"]["hidden_size"] = 5  # weights no longer fit
     torch.save(wrong, tmp_path / "mismatch.ckpt")
@@ -57,7 +63,7 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_pat
     assert err.count("error:") == 1 and "cannot rebuild the model" in err and "Traceback" not in err
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(CheckpointError, match="no run_config"):
-        load_classifier(tmp_path / "foreign.ckpt")
+        CheckpointModel(tmp_path / "foreign.ckpt")
     (tmp_path / "text.ckpt").write_text("hello")
     assert main([str(tmp_path / "text.ckpt"), "x.mid"]) == 2
     assert "not a loadable checkpoint" in capsys.readouterr().err

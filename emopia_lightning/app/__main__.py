@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,19 +41,27 @@ def make_run_generator(run_dir: str | Path, overrides: list[str]) -> Path:
 
 
 def emotion_reader(cfg: DictConfig, composer: Composer) -> EmotionReader:
-    """The classifier given, else the feature judge of the generator's segment layout (fitted and
-    cached on first use, ~1 min; ``make run`` has fitted it)."""
+    """The classifier given, else ``make classify``'s model where it is made, else the feature judge
+    of the generator's segment layout (fitted and cached on first use, ~1 min; ``make run`` has
+    fitted it)."""
     if cfg.classifier:
         return ClassifierReader(cfg.classifier)
+    if Path(cfg.make_classify_model).is_file():
+        return ClassifierReader(cfg.make_classify_model)
     from emopia_lightning.evaluation.feature_judge import feature_judge
 
     return FeatureJudgeReader(feature_judge(composer.run_config["data"], cfg.paths.data_dir, cfg.paths.cache_dir))
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt  # Gradio's serving loop closes the server on it
+
+
 def serve(cfg: DictConfig) -> None:
     """Load the models, then serve the page until interrupted; its temporary folder is removed."""
     try:
-        composer = Composer.load(cfg.generator or make_run_generator(cfg.make_run.dir, list(cfg.make_run.train)), cfg.threshold)
+        generator = cfg.generator or make_run_generator(cfg.make_run.dir, list(cfg.make_run.train))
+        composer = Composer.load(generator, cfg.threshold, cfg.renderer)
         reader = emotion_reader(cfg, composer)
     except (ValueError, RuntimeError, OSError) as error:  # CheckpointError is a ValueError
         raise SystemExit(say_error(str(error))) from None
@@ -66,6 +75,7 @@ def serve(cfg: DictConfig) -> None:
     page = build_page(actions, cfg.concurrency)
     page.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
     log.info("Composing with %s; reading emotions with %s", composer.checkpoint, reader.description)
+    signal.signal(signal.SIGTERM, _stop)  # `kill` stops the page as Ctrl-C does: its folder is removed
     try:
         page.launch(
             server_name=cfg.host, server_port=cfg.port, max_file_size=f"{cfg.max_upload_mb}mb",

@@ -12,14 +12,19 @@ import torch
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS, parse_emotion
 from emopia_lightning.models.musegan import MuseGAN
-from emopia_lightning.render.audio import audio_unavailable_reason
-from emopia_lightning.sampling import compose_pieces, write_pieces
+from emopia_lightning.render import audio
+from emopia_lightning.render.midi import write_midi
+from emopia_lightning.render.piano_roll import plot_piano_rolls
+from emopia_lightning.sampling import compose_pieces
 
 log = logging.getLogger(__name__)
 
 BARS = (8, 64)  # the lengths offered, in bars
 TEMPI = (40, 220)  # beats per minute offered
 MAX_SEED = 2**32 - 1
+# One piece on a page: taller than the reports' stacked panels, at about the page's own width in
+# pixels (fewer pixels also answer faster under load: benchmarks/bench_app_load.py).
+ROLL_HEIGHT, ROLL_DPI = 4.0, 72
 
 
 @dataclass(frozen=True)
@@ -71,30 +76,41 @@ class Piece:
 class Composer:
     """A loaded label-conditioned MuseGAN that writes one piece per request."""
 
-    def __init__(self, model: MuseGAN, checkpoint: str | Path, run_config: dict, threshold: float = 0.5):
+    def __init__(self, model: MuseGAN, checkpoint: str | Path, run_config: dict, threshold: float = 0.5,
+                 renderer: str | None = None):  # fmt: skip
         if not model.hparams.conditional:
             raise ValueError(f"{checkpoint}: trained without labels (label_aug=false); it cannot follow an emotion")
+        if renderer not in (None, *audio.RENDERERS):
+            raise ValueError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
         self.model = model
         self.checkpoint = Path(checkpoint)
         self.run_config = run_config  # its training run's config (the data layout the judge reads)
         self.threshold = threshold  # a note sounds (and starts) where the generator's probability exceeds it
+        self.renderer = renderer  # the WAV renderer preferred where installed (render.audio)
 
     @classmethod
-    def load(cls, checkpoint: str | Path, threshold: float = 0.5) -> Composer:
+    def load(cls, checkpoint: str | Path, threshold: float = 0.5, renderer: str | None = None) -> Composer:
         model, run_config = load_model(checkpoint, MuseGAN, "MuseGAN generator")
-        return cls(model, checkpoint, run_config, threshold)
+        return cls(model, checkpoint, run_config, threshold, renderer)
 
     def compose(self, request: Request, folder: str | Path) -> Piece:
         """Write the piece ``request`` asks for into ``folder``."""
         request = request.checked()
+        layout, folder = self.model.layout, Path(folder)
         label = torch.tensor([QUADRANTS.index(request.emotion)])
         seeded = torch.Generator().manual_seed(request.seed)
         pieces = compose_pieces(self.model, label, request.bars, seeded, self.threshold)
+        midi = write_midi(pieces[0], folder / f"{request.name}.mid", layout, request.qpm)
         title = f"{' / '.join(EMOTION_NAMES[request.emotion][:2])} ({request.emotion}), seed {request.seed}"
-        written = write_pieces(
-            pieces, [request.name], folder, self.model.layout, wav=True, title=title,
-            png_name=f"{request.name}.png", qpm=request.qpm,
-        )  # fmt: skip
-        wav = written["wav"][0] if written["wav"] else None
-        note = None if wav else (audio_unavailable_reason() or "the WAV could not be rendered (see the log)")
-        return Piece(request.name, written["midi"][0], written["png"][0], wav, note)
+        roll = plot_piano_rolls(pieces, [request.name], folder / f"{request.name}.png", layout, title,
+                                panel_height=ROLL_HEIGHT, dpi=ROLL_DPI)  # fmt: skip
+        wav, audio_note = self._audio(midi)
+        return Piece(request.name, midi, roll, wav, audio_note)
+
+    def _audio(self, midi: Path) -> tuple[Path | None, str | None]:
+        """(the WAV, None), or (None, why not): the MIDI is the piece, audio a bonus."""
+        try:
+            return audio.render_wav(midi, midi.with_suffix(".wav"), use=audio.renderer(self.renderer)), None
+        except RuntimeError as error:  # AudioUnavailable included
+            log.warning("%s", error)
+            return None, str(error)

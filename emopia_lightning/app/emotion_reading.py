@@ -1,8 +1,8 @@
 """What emotion a MIDI file carries, for the page's second tab: the upload checked, read through the
 one validation step (``data.notes.read_notes``), then judged by one of two readers:
 
-- :class:`ClassifierReader`: an emotion classifier checkpoint (``make classify``, as ``predict``
-  takes it), for its own task: quadrants, or arousal or valence alone;
+- :class:`ClassifierReader`: a classifier file as ``predict`` takes it (``make classify``'s
+  random forest, or a Lightning checkpoint), for its own task: quadrants, or arousal or valence;
 - :class:`FeatureJudgeReader`: the feature judge ``make run`` fits (``evaluation.feature_judge``,
   RBF SVM + random forest on expert features of 4-bar segments), averaged over the file's
   segments. It reads beats, not seconds, and times every segment at EMOPIA's 120 bpm.
@@ -19,12 +19,11 @@ from typing import Protocol
 
 import numpy as np
 
-from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS
+from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.evaluation.emotion_scores import HIGH_AROUSAL, POSITIVE_VALENCE
-from emopia_lightning.predict import load_classifier, predict_notes
+from emopia_lightning.emotion_models import halves, load_emotion_model, readable
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -60,13 +59,14 @@ def read_upload(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Notes:
         raise UploadRefused(f"{path.name} is not a MIDI file this page can read: {error}") from None
 
 
-def _quadrant_reading(probabilities: np.ndarray, reader: str, repairs: tuple[str, ...]) -> Reading:
-    best = QUADRANTS[int(np.argmax(probabilities))]
+def _reading(task: str, probabilities: dict[str, float], reader: str, repairs: tuple[str, ...]) -> Reading:
+    """A Reading of one task's class probabilities (``emotion_models.halves`` gives the halves)."""
+    best = max(probabilities, key=probabilities.get)
     return Reading(
-        verdict=f"{best}: {' / '.join(EMOTION_NAMES[best][:2])}",
-        quadrants={q: float(p) for q, p in zip(QUADRANTS, probabilities)},
-        arousal=float(probabilities @ HIGH_AROUSAL),
-        valence=float(probabilities @ POSITIVE_VALENCE),
+        verdict=f"{best}: {readable(best)}" if task == "quadrant" else f"{readable(best)} {task}",
+        quadrants=dict(probabilities) if task == "quadrant" else None,
+        arousal=halves(task, probabilities).get("arousal"),
+        valence=halves(task, probabilities).get("valence"),
         reader=reader,
         repairs=repairs,
     )
@@ -79,26 +79,18 @@ class EmotionReader(Protocol):
 
 
 class ClassifierReader:
-    """An emotion classifier checkpoint (a quadrant, arousal or valence model)."""
+    """A classifier file ``predict`` takes (``emotion_models``): a classical model or a Lightning
+    checkpoint, of quadrants, arousal or valence."""
 
-    def __init__(self, checkpoint: str | Path):
-        self.model, self.data = load_classifier(checkpoint)
-        self.description = f"{self.model.__class__.__name__} classifier {checkpoint}"
+    def __init__(self, path: str | Path):
+        self.model = load_emotion_model(path)
+        accuracy = getattr(self.model, "about", {}).get("official_test_accuracy")
+        score = f"; {accuracy:.0%} of the official test clips right" if accuracy is not None else ""
+        self.description = f"the {self.model.task} classifier {path}{score}"
 
     def read(self, notes: Notes) -> Reading:
-        result = predict_notes(self.model, self.data, notes)
-        probabilities = result["probabilities"]
-        if set(probabilities) == set(QUADRANTS):
-            shares = np.array([probabilities[q] for q in QUADRANTS])
-            return _quadrant_reading(shares, self.description, notes.repairs)
-        return Reading(
-            verdict=f"{result['meaning']} {'arousal' if 'high' in probabilities else 'valence'}",
-            quadrants=None,
-            arousal=probabilities.get("high"),
-            valence=probabilities.get("positive"),
-            reader=self.description,
-            repairs=notes.repairs,
-        )
+        probabilities = dict(zip(self.model.class_names, map(float, self.model.probabilities(notes))))
+        return _reading(self.model.task, probabilities, self.description, notes.repairs)
 
 
 class FeatureJudgeReader:
@@ -123,5 +115,5 @@ class FeatureJudgeReader:
         return cut.reshape(len(cut), layout.segment_steps, layout.n_pitches, 2)
 
     def read(self, notes: Notes) -> Reading:
-        probabilities = self.judge.probabilities(self.segments(notes)).mean(axis=0)
-        return _quadrant_reading(probabilities, self.description, notes.repairs)
+        shares = self.judge.probabilities(self.segments(notes)).mean(axis=0)
+        return _reading("quadrant", dict(zip(QUADRANTS, map(float, shares))), self.description, notes.repairs)

@@ -81,9 +81,9 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
                     emotion = gr.Radio(emotion_choices(), value="Q1", label="Emotion")
                     bars = gr.Slider(*BARS, value=16, step=1, label="Length (bars)")
                     qpm = gr.Slider(*TEMPI, value=120, step=1, label="Tempo (bpm)")
-                    with gr.Row(equal_height=True):
+                    with gr.Row():
                         seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=3)
-                        surprise = gr.Button("Surprise me", scale=1)
+                        surprise = gr.Button("Surprise me", scale=1, size="sm")
                 with gr.Column(scale=1, min_width=200):
                     circumplex = gr.Image(str(pictures["Q1"]), label="Valence and arousal", interactive=False,
                                           show_label=False, buttons=[])  # fmt: skip
@@ -91,7 +91,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
                 write = gr.Button("Compose", variant="primary")
                 another = gr.Button("Another one")
             status = gr.Markdown()
-            roll = gr.Image(label="Piano roll", interactive=False, type="filepath")
+            roll = gr.Image(label="Piano roll", interactive=False, type="filepath", show_label=False)
             audio = gr.Audio(label="Listen", type="filepath", interactive=False)
             with gr.Row():
                 midi_file = gr.DownloadButton("Download MIDI", interactive=False)
@@ -99,7 +99,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
         with gr.Tab("What emotion is this?"):
             upload = gr.File(label="A MIDI file (up to 5 MB)", file_types=[".mid", ".midi"], type="filepath")
             verdict = gr.Markdown()
-            chart = gr.Image(label="Probabilities", interactive=False, type="filepath")
+            chart = gr.Image(label="Probabilities", interactive=False, type="filepath", show_label=False)
 
         # The API (gradio_client, the load benchmark) offers the two actions: /compose and /read.
         private = {"queue": False, "api_visibility": "private"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
@@ -24,6 +26,8 @@ def main(cfg: DictConfig) -> float:
             f"accuracy {s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f}  F1 {s['weighted_f1_mean']:.3f}"
         )
     print(f"Outputs: {cfg.out_dir}")
+    for model_file in sorted(Path(cfg.out_dir).glob("*.skops")) if cfg.save_model else []:
+        print(f"Predict with: python -m emopia_lightning.predict {model_file} FILE.mid [FILE.mid ...]")
     return summaries[0]["accuracy_mean"]
 
 

@@ -29,6 +29,7 @@ class Evaluation:
     chosen_params: list[dict] = field(default_factory=list)
     confusion: np.ndarray | None = None  # summed over folds; rows true, columns predicted
     seconds: float = 0.0
+    last_fitted: BaseEstimator | None = None  # the last fold's model (official: the only one)
 
     def summary(self) -> dict:
         recall = np.diag(self.confusion) / np.maximum(self.confusion.sum(axis=1), 1)
@@ -112,6 +113,7 @@ def evaluate(
         result.confusion += confusion_matrix(targets[test], predicted, labels=range(len(class_names)))
         result.features_kept.append(features_kept(model))
         result.chosen_params.append(chosen_params(model))
+        result.last_fitted = model
         if progress is not None:
             progress.update(1)
     result.seconds = time.perf_counter() - start

@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
+from emopia_lightning.checkpoints import CheckpointError, load_skops
 from emopia_lightning.classical.features import EXPERT_NAMES, FEATURES_VERSION
 from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
@@ -38,10 +39,9 @@ from emopia_lightning.evaluation.segment_features import segment_features
 log = logging.getLogger(__name__)
 
 JUDGE_VERSION = 3  # bump when the fitting below changes (3: notes with onsets and velocities)
-TRUSTED_PREFIXES = ("sklearn.", "numpy.")  # the only types a judge file may hold
 
 
-class JudgeFileError(ValueError):
+class JudgeFileError(CheckpointError):
     """A judge file that holds something other than a fitted scikit-learn model."""
 
 
@@ -176,16 +176,11 @@ def _entry(data: dict, cache_dir: str, candidates: JudgeCandidates, seed: int) -
 
 def load_judge_file(path: str | Path) -> VotingClassifier:
     """A skops judge file, refused (:class:`JudgeFileError`) if it holds any type outside
-    scikit-learn and numpy; nothing in it runs."""
-    path = Path(path)
+    scikit-learn and numpy (``checkpoints.load_skops``); nothing in it runs."""
     try:
-        types = skops.io.get_untrusted_types(file=path)
-    except Exception as error:  # not a skops archive at all
-        raise JudgeFileError(f"{path}: not a judge file ({type(error).__name__})") from None
-    refused = [t for t in types if not t.startswith(TRUSTED_PREFIXES)]
-    if refused:
-        raise JudgeFileError(f"{path}: holds {refused}, which will not be loaded")
-    model = skops.io.load(path, trusted=types)
+        model = load_skops(path, "judge file")
+    except CheckpointError as refused:
+        raise JudgeFileError(str(refused)) from None
     if not isinstance(model, VotingClassifier):
         raise JudgeFileError(f"{path}: holds a {type(model).__name__}, not a fitted feature judge")
     return model

@@ -62,14 +62,26 @@ def find_soundfont() -> Path | None:
     return _packaged_soundfont()
 
 
-def renderer() -> str:
-    """``fluidsynth`` or ``tinysoundfont``: what renders here; AudioUnavailable if neither can."""
+RENDERERS = ("fluidsynth", "tinysoundfont")  # in the order chosen when none is preferred
+
+
+def _installed(name: str) -> bool:
+    if name == "fluidsynth":
+        return shutil.which("fluidsynth") is not None
+    return importlib.util.find_spec("tinysoundfont") is not None
+
+
+def renderer(prefer: str | None = None) -> str:
+    """``fluidsynth`` or ``tinysoundfont``: what renders here, ``prefer`` where it is installed
+    (the page prefers TinySoundFont: in-process, it answers faster); AudioUnavailable if neither
+    can."""
+    if prefer is not None and prefer not in RENDERERS:
+        raise ValueError(f"renderer must be one of {RENDERERS}, got {prefer!r}")
     if find_soundfont() is None:
         raise AudioUnavailable("no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2)")
-    if shutil.which("fluidsynth"):
-        return "fluidsynth"
-    if importlib.util.find_spec("tinysoundfont") is not None:
-        return "tinysoundfont"
+    for name in ([prefer] if prefer else []) + list(RENDERERS):
+        if _installed(name):
+            return name
     raise AudioUnavailable(
         "no WAV audio: neither FluidSynth nor TinySoundFont is installed"
         " (pip install --no-deps tinysoundfont, or make audio-tools)"

@@ -18,13 +18,16 @@ def plot_piano_rolls(
     path: str | Path,
     layout: SegmentLayout,
     suptitle: str | None = None,
+    panel_height: float = 2.1,
+    dpi: int = 110,
 ) -> Path:
     """One panel per (steps, pitches, 2) piece, pitch upwards, darker for louder; a note's onset
-    is a dot, so a re-struck note shows as two. Bar lines dotted, phrase (segment) starts solid."""
+    is a dot, so a re-struck note shows as two. Bar lines dotted, phrase (segment) starts solid.
+    Each panel is ``panel_height`` inches high, at ``dpi`` pixels an inch."""
     n = len(pieces)
     longest = max((len(piece) for piece in pieces), default=layout.segment_steps)
     width = min(18.0, 6.0 + 3.0 * longest / layout.segment_steps)
-    figure = new_figure(figsize=(width, 2.1 * n + 0.6), layout="constrained")
+    figure = new_figure(figsize=(width, panel_height * n + 0.6), layout="constrained")
     axes = figure.subplots(n, 1, squeeze=False)
     image = None
     for ax, piece, title in zip(axes[:, 0], pieces, titles):
@@ -56,4 +59,4 @@ def plot_piano_rolls(
         figure.colorbar(image, ax=axes[:, 0].tolist(), label="velocity", fraction=0.03, pad=0.01, aspect=40)
     if suptitle:
         figure.suptitle(suptitle)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi)

@@ -35,6 +35,7 @@ def main() -> None:
         seed.press("Enter")
         page.get_by_role("button", name="Compose", exact=True).click()
         page.wait_for_selector("audio[src]", state="attached", timeout=60_000)
+        page.wait_for_timeout(2000)  # the player draws its waveform, the images fade in
         page.screenshot(path=HERE / "compose.png", full_page=True)
         with page.expect_download() as download:
             page.get_by_role("button", name="Download MIDI").click()
@@ -43,6 +44,7 @@ def main() -> None:
         page.get_by_role("tab", name="What emotion is this?").click()
         page.locator("input[type=file]").set_input_files(midi)
         page.get_by_text("Read by").wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
         page.screenshot(path=HERE / "emotion.png", full_page=True)
         browser.close()
     print(f"wrote {HERE / 'compose.png'} and {HERE / 'emotion.png'}")
