@@ -78,6 +78,14 @@ class EmotionReader(Protocol):
     def read(self, notes: Notes) -> Reading: ...
 
 
+def _near(path: str | Path) -> Path:
+    """``path`` from the working folder where it lies below it (the page shows no machine paths)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd())
+    except ValueError:
+        return Path(path)
+
+
 class ClassifierReader:
     """A classifier file ``predict`` takes (``emotion_models``): a classical model or a Lightning
     checkpoint, of quadrants, arousal or valence."""
@@ -86,7 +94,7 @@ class ClassifierReader:
         self.model = load_emotion_model(path)
         accuracy = getattr(self.model, "about", {}).get("official_test_accuracy")
         score = f"; {accuracy:.0%} of the official test clips right" if accuracy is not None else ""
-        self.description = f"the {self.model.task} classifier {path}{score}"
+        self.description = f"the {self.model.task} classifier {_near(path)}{score}"
 
     def read(self, notes: Notes) -> Reading:
         probabilities = dict(zip(self.model.class_names, map(float, self.model.probabilities(notes))))
