@@ -114,13 +114,15 @@ def chosen_checkpoint(path: str | Path) -> Path:
 
 
 # A skops file may hold only these types (beyond the builtins skops trusts by itself), so an edited
-# file cannot make loading build anything else.
+# file cannot make loading build anything else: scikit-learn's and numpy's, and our own estimators
+# by their exact names.
 TRUSTED_SKOPS_PREFIXES = ("sklearn.", "numpy.")
+TRUSTED_SKOPS_TYPES = ("emopia_lightning.classical.circumplex.ArousalTimesValence",)
 
 
 def load_skops(path: str | Path, kind: str):
     """The object in a skops file, refused (:class:`CheckpointError`) if it holds any type outside
-    scikit-learn and numpy; ``kind`` names the file in errors. Nothing in the file runs."""
+    the trusted ones above; ``kind`` names the file in errors. Nothing in the file runs."""
     import skops.io
 
     path = Path(path)
@@ -130,7 +132,7 @@ def load_skops(path: str | Path, kind: str):
         types = skops.io.get_untrusted_types(file=path)
     except Exception as error:  # not a skops archive at all
         raise CheckpointError(f"{path}: not a {kind} ({type(error).__name__})") from None
-    refused = [t for t in types if not t.startswith(TRUSTED_SKOPS_PREFIXES)]
+    refused = [t for t in types if not (t.startswith(TRUSTED_SKOPS_PREFIXES) or t in TRUSTED_SKOPS_TYPES)]
     if refused:
         raise CheckpointError(f"{path}: holds {refused}, which will not be loaded")
     try:

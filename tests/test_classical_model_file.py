@@ -9,10 +9,11 @@ import pytest
 import skops.io
 from sklearn.ensemble import RandomForestClassifier
 
+from conftest import CONF_DIR
 from emopia_lightning.checkpoints import CheckpointError
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.model_file import ClassicalModel, load_classical_model
-from emopia_lightning.data.labels import parse_clip_name
+from emopia_lightning.data.labels import QUADRANTS, parse_clip_name
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.emotion_models import load_emotion_model
 from emopia_lightning.predict import main
@@ -85,3 +86,50 @@ def test_tampered_foreign_and_outdated_model_files_are_refused(real_clips, tmp_p
     assert main([str(tmp_path / "junk.skops"), "x.mid"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "not a classical model file" in err and "Traceback" not in err
+
+
+def test_arousal_times_valence_multiplies_its_halves_and_survives_a_model_file(real_clips, tmp_path):
+    from emopia_lightning.classical.circumplex import ArousalTimesValence
+
+    rows = np.concatenate([SPEC.render(read_notes(blob)) for blob in real_clips.values()])
+    quadrants = np.array([parse_clip_name(stem).quadrant - 1 for stem in real_clips])
+    forest = RandomForestClassifier(10, random_state=0)
+    model = ArousalTimesValence(forest, forest).fit(rows, quadrants)
+    shares = model.predict_proba(rows)
+    high = model.arousal_.predict_proba(rows)[:, 1]
+    positive = model.valence_.predict_proba(rows)[:, 1]
+    assert np.allclose(shares[:, 0], high * positive) and np.allclose(shares[:, 2], (1 - high) * (1 - positive))
+    assert np.allclose(shares.sum(axis=1), 1.0) and model.feature_importances_.shape == (rows.shape[1],)
+    path = ClassicalModel(model, SPEC, "quadrant", {}).save(tmp_path / "halves.skops")
+    assert np.allclose(load_classical_model(path).pipeline.predict_proba(rows), shares)  # a trusted type
+
+
+@pytest.fixture(scope="module")
+def forty_clips(data_root):
+    """Expert features and quadrants of 10 real clips per quadrant."""
+    from emopia_lightning.data.source import locate_emopia
+
+    source = locate_emopia(data_root)
+    chosen = [stem for q in QUADRANTS for stem in sorted(s for s in source.members if s.startswith(q))[:10]]
+    rows = np.concatenate([SPEC.render(read_notes(source.read(s))) for s in chosen])
+    return rows, np.array([parse_clip_name(s).quadrant - 1 for s in chosen])
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (CONF_DIR / "classical" / "model").glob("*.yaml")))
+def test_every_classical_model_config_fits_and_survives_its_model_file(name, forty_clips, tmp_path):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.utils import instantiate
+    from sklearn.model_selection import StratifiedKFold
+
+    from emopia_lightning.classical.models import build_pipeline
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
+        cfg = compose("classical", overrides=[f"model={name}"])
+    rows, quadrants = forty_clips
+    rfecv = dict(cfg.model.rfecv, min_features=40) if cfg.model.rfecv else None  # one elimination step
+    pipeline = build_pipeline(instantiate(cfg.model.estimator), cfg.model.standardise, rfecv, None,
+                              StratifiedKFold(3, shuffle=True, random_state=0)).fit(rows, quadrants)  # fmt: skip
+    path = ClassicalModel(pipeline, SPEC, "quadrant", {"model": name}).save(tmp_path / f"{name}.skops")
+    assert np.allclose(load_classical_model(path).pipeline.predict_proba(rows), pipeline.predict_proba(rows))
