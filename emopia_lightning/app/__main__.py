@@ -25,6 +25,7 @@ from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.utils.cli import say_error
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up requests, each logged
 
 
 def make_run_generator(run_dir: str | Path, overrides: list[str]) -> Path:

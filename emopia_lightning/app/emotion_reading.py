@@ -61,12 +61,12 @@ def read_upload(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Notes:
 
 def _reading(task: str, probabilities: dict[str, float], reader: str, repairs: tuple[str, ...]) -> Reading:
     """A Reading of one task's class probabilities (``emotion_models.halves`` gives the halves)."""
-    best = max(probabilities, key=probabilities.get)
+    best, known = max(probabilities, key=probabilities.get), halves(task, probabilities)
     return Reading(
         verdict=f"{best}: {readable(best)}" if task == "quadrant" else f"{readable(best)} {task}",
         quadrants=dict(probabilities) if task == "quadrant" else None,
-        arousal=halves(task, probabilities).get("arousal"),
-        valence=halves(task, probabilities).get("valence"),
+        arousal=known.get("arousal"),
+        valence=known.get("valence"),
         reader=reader,
         repairs=repairs,
     )

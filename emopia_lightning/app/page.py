@@ -9,12 +9,8 @@ import gradio as gr
 
 from emopia_lightning.app.actions import PageActions, new_seed
 from emopia_lightning.app.composer import BARS, TEMPI
-from emopia_lightning.data.labels import (
-    EMOTION_NAMES,
-    HIGH_AROUSAL_QUADRANTS,
-    POSITIVE_VALENCE_QUADRANTS,
-    QUADRANTS,
-)
+from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS
+from emopia_lightning.render.emotion_pictures import quadrant_position
 
 CONCURRENCY_GROUP = "cpu"
 
@@ -22,9 +18,9 @@ CONCURRENCY_GROUP = "cpu"
 def emotion_choices() -> list[tuple[str, str]]:
     """(label, quadrant) per quadrant: ``sad / depressed (Q3: low arousal, negative valence)``."""
     choices = []
-    for number, quadrant in enumerate(QUADRANTS, start=1):
-        arousal = "high" if number in HIGH_AROUSAL_QUADRANTS else "low"
-        valence = "positive" if number in POSITIVE_VALENCE_QUADRANTS else "negative"
+    for quadrant in QUADRANTS:
+        valence_sign, arousal_sign = quadrant_position(quadrant)
+        arousal, valence = ("high" if arousal_sign > 0 else "low"), ("positive" if valence_sign > 0 else "negative")
         words = " / ".join(EMOTION_NAMES[quadrant][:2])
         choices.append((f"{words} ({quadrant}: {arousal} arousal, {valence} valence)", quadrant))
     return choices
@@ -47,7 +43,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
 
     def compose(emotion, bars, qpm, seed):
         piece = actions.compose(emotion, bars, qpm, seed)
-        seconds = int(bars) * 4 * 60 / float(qpm)
+        seconds = int(bars) * actions.composer.model.layout.beats_per_bar * 60 / float(qpm)
         status = (
             f"**{piece.name}**: {int(bars)} bars at {float(qpm):g} bpm, {seconds:.0f} s. The same emotion, "
             "length, tempo and seed write this piece again."
@@ -97,7 +93,8 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
                 midi_file = gr.DownloadButton("Download MIDI", interactive=False)
                 wav_file = gr.DownloadButton("Download WAV", interactive=False)
         with gr.Tab("What emotion is this?"):
-            upload = gr.File(label="A MIDI file (up to 5 MB)", file_types=[".mid", ".midi"], type="filepath")
+            limit = f"up to {actions.max_upload_bytes / 2**20:g} MB"
+            upload = gr.File(label=f"A MIDI file ({limit})", file_types=[".mid", ".midi"], type="filepath")
             verdict = gr.Markdown()
             chart = gr.Image(label="Probabilities", interactive=False, type="filepath", show_label=False)
 
