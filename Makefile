@@ -27,7 +27,7 @@ install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), one generated piece per emotion, and how well a judge hears the emotion
 	$(BIN)/python -m emopia_lightning.train model=musegan hydra.run.dir=outputs/demo/train
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 bars=16 out=outputs/demo/generated
-	$(BIN)/python -m emopia_lightning.evaluate ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
+	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
 
 serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's generator first if missing)
 	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
@@ -64,7 +64,7 @@ outputs/musegan_no_labels/metrics.json: | install
 
 REPORT_CKPTS := outputs/musegan_report/0/checkpoints/last.ckpt,outputs/musegan_report/1/checkpoints/last.ckpt,outputs/musegan_report/2/checkpoints/last.ckpt
 generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/2/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the report-scale generators, 3 seeds, with two judges (trains what is missing first: ~1.5 h on 2 cores)
-	$(BIN)/python -m emopia_lightning.evaluate -m ckpt=$(REPORT_CKPTS) ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt hydra.sweep.dir=experiments/generation_eval 'clips_dir=outputs/generation_eval_clips/$${hydra:job.num}'
+	$(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$(REPORT_CKPTS) ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt hydra.sweep.dir=experiments/generation_eval 'clips_dir=outputs/generation_eval_clips/$${hydra:job.num}'
 	for judge in features cnn; do $(BIN)/python -m emopia_lightning.summarize experiments/generation_eval --group --metrics $$judge/generated/acc $$judge/generated/arousal $$judge/generated/valence $$judge/generated/Q1 $$judge/generated/Q2 $$judge/generated/Q3 $$judge/generated/Q4 $$judge/real/acc $$judge/real/arousal $$judge/ablation/acc agreement/generated sparse_bars/generated --out experiments/generation_eval/summary_$$judge.md; done
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary

@@ -36,7 +36,14 @@ def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "emopia_lightning.app", f"port={port}", "hydra.run.dir=outputs/bench_app", *overrides]
+    command = [
+        sys.executable,
+        "-m",
+        "emopia_lightning.app",
+        f"port={port}",
+        "hydra.run.dir=outputs/bench_app",
+        *overrides,
+    ]
     server = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 600  # the first start may train make run's generator
@@ -97,7 +104,9 @@ def main() -> None:
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
     served = " ".join(args.overrides) or "defaults"
-    print(f"{args.clients} clients x {args.pieces} pieces of {args.bars} bars on {os.cpu_count()} CPUs ({url}; {served})")
+    print(
+        f"{args.clients} clients x {args.pieces} pieces of {args.bars} bars on {os.cpu_count()} CPUs ({url}; {served})"
+    )
     print(f"latency p50 {statistics.median(ordered) if ordered else float('nan'):.2f} s, p95 {p95:.2f} s, "
           f"max {max(ordered, default=float('nan')):.2f} s; failures {len(failures)} of {total}; "
           f"{len(latencies) / wall:.2f} pieces/s over {wall:.0f} s")  # fmt: skip

@@ -18,7 +18,7 @@ import numpy as np
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.data.corpus import load_corpus
-from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec
+from emopia_lightning.data.rolls import BeatRollSpec, TimeRollSpec
 from emopia_lightning.data.source import locate_emopia
 
 # The targets for all 1,078 clips at the report's resolution (100 fps x 128 pitches).
@@ -43,12 +43,12 @@ def once(name: str, cache_dir: str | None, touch: bool) -> dict:
     start = time.perf_counter()
     corpus = load_corpus(locate_emopia(data_root()), SPECS[name], cache_dir, progress=False)
     if touch:  # read every byte of the memory-mapped cache, not just open it
-        int(np.asarray(corpus.rolls).sum(dtype=np.int64))
+        int(np.asarray(corpus.rows).sum(dtype=np.int64))
     return {
         "seconds": time.perf_counter() - start,
         "clips": len(corpus),
         "from_cache": corpus.from_cache,
-        "megabytes": corpus.rolls.nbytes / 1e6,
+        "megabytes": corpus.rows.nbytes / 1e6,
     }
 
 

@@ -27,7 +27,7 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.models.musegan import MuseGAN, gradient_penalty
+from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty
 
 WARM_UP = 10
 

@@ -26,11 +26,11 @@ from omegaconf import open_dict
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import RunConfigInCheckpoints, load_model
-from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.models.musegan.module import MuseGAN
+from emopia_lightning.models.musegan.sampling import compose_pieces
 from emopia_lightning.render.audio import render_wav, renderer
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import compose_pieces
+from emopia_lightning.render.roll_pictures import plot_piano_rolls
 from emopia_lightning.utils.runtime import plain_config
 
 WARM_UP = 20
@@ -58,7 +58,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--renderer", default=None, help="fluidsynth or tinysoundfont (default: the first found)")
+    parser.add_argument(
+        "--renderer", default=None, help="fluidsynth or tinysoundfont (default: the first found)"
+    )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     if args.threads:

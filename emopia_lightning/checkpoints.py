@@ -6,7 +6,7 @@ Two kinds of file: Lightning checkpoints (below) and skops files of fitted sciki
 One mechanism for every model: ``train`` gives its trainer a :class:`RunConfigInCheckpoints`
 callback, which stores the run's resolved config (plain values) in every checkpoint as
 ``run_config``; :func:`load_model` rebuilds the model from that config alone. A new LightningModule
-needs nothing of its own to work with ``predict``, ``generate``, ``evaluate`` and the ensemble.
+needs nothing of its own to work with ``predict``, ``generate``, ``evaluate_generator`` and the ensemble.
 
 Checkpoints are read with ``torch.load(weights_only=True)`` (no pickled code runs), and the model
 is rebuilt from the checkpoint's own config only if every ``_target_`` there resolves to a class
@@ -41,7 +41,9 @@ class RunConfigInCheckpoints(pl.Callback):
     def __init__(self, run_config: dict):
         self.run_config = run_config
 
-    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict
+    ) -> None:
         checkpoint["run_config"] = self.run_config
 
 

@@ -21,7 +21,7 @@ from emopia_lightning.data.labels import (
     QUADRANTS,
 )
 from emopia_lightning.data.notes import Notes
-from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.rolls import TimeRollSpec
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 
 

@@ -25,7 +25,7 @@ from omegaconf import OmegaConf
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
-from emopia_lightning.classical.evaluation import inner_cv
+from emopia_lightning.classical.cross_validation import inner_cv
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.models import build_pipeline
 from emopia_lightning.classical.run import rfecv_settings
@@ -56,7 +56,7 @@ def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, ev
     source = locate_emopia(data_root)
     corpus = load_corpus(source, FeatureSpec(tuple(cfg.features.sets)), cache_dir, progress=False)
     row = {label.name: i for i, label in enumerate(corpus.labels)}
-    features = np.asarray(corpus.rolls, dtype=np.float64)
+    features = np.asarray(corpus.rows, dtype=np.float64)
     train = np.array([row[name] for name in train_names])
     targets = np.array([label.target(cfg.task) for label in corpus.labels])
     songs = np.array([label.song_id for label in corpus.labels])

@@ -17,8 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS, parse_emotion
-from emopia_lightning.models.musegan import MuseGAN
-from emopia_lightning.sampling import compose_pieces, write_pieces
+from emopia_lightning.models.musegan.module import MuseGAN
+from emopia_lightning.models.musegan.pieces import write_pieces
+from emopia_lightning.models.musegan.sampling import compose_pieces
 from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from emopia_lightning.app.emotion_reading import (
 from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.evaluation.feature_judge import JudgeCandidates, feature_judge
+from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
 
 LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are faint
 
@@ -122,7 +122,9 @@ def test_the_feature_judge_reads_a_clip_over_its_one_bar_hops_and_pads_a_short_o
     assert reading.verdict.startswith(QUADRANTS[int(shares.argmax())])
 
 
-def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(classifier_checkpoint, real_clips, tmp_path):
+def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(
+    classifier_checkpoint, real_clips, tmp_path
+):
     from emopia_lightning.emotion_models import load_emotion_model
     from emopia_lightning.predict import predict_file
 
@@ -135,7 +137,9 @@ def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(clas
     assert reading.verdict.startswith(predicted["prediction"])
 
 
-def test_the_page_actions_write_a_chart_or_refuse_with_the_files_name(composer, judge_reader, workspace, real_clips):
+def test_the_page_actions_write_a_chart_or_refuse_with_the_files_name(
+    composer, judge_reader, workspace, real_clips
+):
     actions = PageActions(composer, judge_reader, workspace)
     stem, blob = next(iter(real_clips.items()))
     upload = workspace.root / f"{stem}.mid"
@@ -170,7 +174,9 @@ def _app_config(**values):
     return cfg
 
 
-def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(tmp_path, classifier_checkpoint, gan_checkpoint, capsys):
+def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(
+    tmp_path, classifier_checkpoint, gan_checkpoint, capsys
+):
     for values, says in [
         ({"generator": tmp_path / "missing.ckpt"}, "missing.ckpt: no such checkpoint"),
         ({"generator": classifier_checkpoint}, "not a MuseGAN generator"),
@@ -201,7 +207,9 @@ def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):
     from emopia_lightning.render.emotion_pictures import plot_emotion_probabilities, quadrant_position
 
     assert [quadrant_position(q) for q in QUADRANTS] == [(1, 1), (-1, 1), (-1, -1), (1, -1)]
-    both = plot_emotion_probabilities({"Q1": 0.4, "Q2": 0.3, "Q3": 0.2, "Q4": 0.1}, 0.7, 0.5, tmp_path / "a.png")
+    both = plot_emotion_probabilities(
+        {"Q1": 0.4, "Q2": 0.3, "Q3": 0.2, "Q4": 0.1}, 0.7, 0.5, tmp_path / "a.png"
+    )
     arousal_only = plot_emotion_probabilities(None, 0.8, None, tmp_path / "b.png")
     assert Image.open(both).size == (840, 280) and Image.open(arousal_only).size == (420, 280)  # 1 panel
     with pytest.raises(ValueError, match="nothing to picture"):

@@ -18,8 +18,12 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.data.notes import read_notes
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (make install)")
-pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+playwright = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is a dev dependency (make install)"
+)
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
 
 
 def _free_port() -> int:
@@ -97,7 +101,9 @@ def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_uploa
     page.get_by_text("broken.mid is not a MIDI file this page can read").wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
     page.screenshot(path=tmp_path / "read.png", full_page=True)
-    assert (tmp_path / "compose.png").stat().st_size > 50_000 and (tmp_path / "read.png").stat().st_size > 10_000
+    assert (tmp_path / "compose.png").stat().st_size > 50_000 and (
+        tmp_path / "read.png"
+    ).stat().st_size > 10_000
 
 
 def _outward_address() -> str | None:

@@ -9,9 +9,9 @@ import symusic
 
 from conftest import piece_of
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.models.musegan.pieces import write_pieces
 from emopia_lightning.render import audio
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.sampling import write_pieces
 
 LAYOUT = SegmentLayout()
 

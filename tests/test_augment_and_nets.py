@@ -7,7 +7,7 @@ import torch
 from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.clip_dataset import ClipRollDataset
 from emopia_lightning.data.corpus import load_corpus
-from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.rolls import TimeRollSpec
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.models.components.lstm import LSTMClassifierNet
 from emopia_lightning.models.components.short_chunk_cnn import ShortChunkCNNRes

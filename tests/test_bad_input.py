@@ -16,7 +16,7 @@ from emopia_lightning.data.cache import load_entry
 from emopia_lightning.data.check import check
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import MAX_SECONDS
-from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec
+from emopia_lightning.data.rolls import BeatRollSpec, TimeRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.train import train
@@ -53,7 +53,7 @@ def test_every_case_is_read_repaired_or_skipped_with_its_reason(mixed_folder, re
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert all(stem in warned for stem in set(report["skipped"]) | set(report["repaired"]))
     most_rows = MAX_SECONDS * (100 if isinstance(spec, TimeRollSpec) else 1000 / 60 * 4)
-    assert corpus.lengths().max() <= most_rows and corpus.rolls.nbytes < 30e6
+    assert corpus.lengths().max() <= most_rows and corpus.rows.nbytes < 30e6
 
 
 def test_a_file_that_vanishes_or_cannot_be_read_is_skipped_with_its_reason(mixed_folder, monkeypatch):
@@ -120,10 +120,10 @@ def test_two_processes_sharing_one_cache_write_one_valid_entry(mixed_folder, tmp
     cache = tmp_path / "shared_cache"
     script = textwrap.dedent(f"""
         from emopia_lightning.data.corpus import load_corpus
-        from emopia_lightning.data.pianoroll import TimeRollSpec
+        from emopia_lightning.data.rolls import TimeRollSpec
         from emopia_lightning.data.source import locate_emopia
         corpus = load_corpus(locate_emopia({str(mixed_folder)!r}), TimeRollSpec(fs=100), {str(cache)!r}, progress=False)
-        print(len(corpus), int(corpus.rolls.sum()))
+        print(len(corpus), int(corpus.rows.sum()))
     """)  # fmt: skip
     runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]  # fmt: skip
@@ -138,10 +138,10 @@ def test_two_processes_sharing_one_cache_write_one_valid_entry(mixed_folder, tmp
 
 
 def test_evaluate_on_emopia_mixed_with_bad_files_judges_the_good_ones(tmp_path, data_root, cache_dir):
-    from test_evaluate import _config
+    from test_evaluate_generator import _config
 
     from conftest import NO_WAV, TINY_GAN
-    from emopia_lightning.evaluate import evaluate
+    from emopia_lightning.evaluate_generator import evaluate
 
     source = locate_emopia(data_root)  # all of EMOPIA with its split, the bad cases beside it
     folder = write_release_folder(tmp_path / "all", source.read_all()[0])

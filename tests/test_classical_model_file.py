@@ -26,7 +26,9 @@ def _fitted(real_clips, task: str) -> tuple[ClassicalModel, np.ndarray]:
     rows = np.concatenate([SPEC.render(read_notes(blob)) for blob in real_clips.values()])  # (clips, F)
     targets = [parse_clip_name(stem).target(task) for stem in real_clips]
     forest = RandomForestClassifier(20, random_state=0).fit(rows, targets)
-    return ClassicalModel(forest, SPEC, task, {"model": "random_forest", "official_test_accuracy": None}), rows
+    return ClassicalModel(
+        forest, SPEC, task, {"model": "random_forest", "official_test_accuracy": None}
+    ), rows
 
 
 def test_a_saved_model_loads_back_and_predicts_as_it_did(real_clips, tmp_path):
@@ -98,7 +100,9 @@ def test_arousal_times_valence_multiplies_its_halves_and_survives_a_model_file(r
     shares = model.predict_proba(rows)
     high = model.arousal_.predict_proba(rows)[:, 1]
     positive = model.valence_.predict_proba(rows)[:, 1]
-    assert np.allclose(shares[:, 0], high * positive) and np.allclose(shares[:, 2], (1 - high) * (1 - positive))
+    assert np.allclose(shares[:, 0], high * positive) and np.allclose(
+        shares[:, 2], (1 - high) * (1 - positive)
+    )
     assert np.allclose(shares.sum(axis=1), 1.0) and model.feature_importances_.shape == (rows.shape[1],)
     path = ClassicalModel(model, SPEC, "quadrant", {}).save(tmp_path / "halves.skops")
     assert np.allclose(load_classical_model(path).pipeline.predict_proba(rows), shares)  # a trusted type

@@ -94,7 +94,9 @@ def test_classical_entry_point_writes_its_table(tmp_path):
     table = (tmp_path / "run" / "results.md").read_text()
     assert "| knn | 0." in table and (tmp_path / "run" / "confusion_knn_official.png").exists()
     # The model fitted for the official split is kept, and the line to use it is printed.
-    assert f"Predict with: python -m emopia_lightning.predict {tmp_path}/run/knn.skops FILE.mid" in result.stdout
+    assert (
+        f"Predict with: python -m emopia_lightning.predict {tmp_path}/run/knn.skops FILE.mid" in result.stdout
+    )
     from emopia_lightning.classical.model_file import load_classical_model
 
     model = load_classical_model(tmp_path / "run" / "knn.skops")

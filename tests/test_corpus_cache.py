@@ -9,7 +9,7 @@ from emopia_lightning.data import cache
 from emopia_lightning.data.cache import cache_key
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec
+from emopia_lightning.data.rolls import BeatRollSpec, TimeRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 
@@ -22,12 +22,12 @@ def test_second_load_comes_from_the_cache_unchanged(tmp_path, real_clips):
     second = load_corpus(source, SPEC, tmp_path / "cache", progress=False)
     assert not first.from_cache and second.from_cache
     assert [c.name for c in second.labels] == sorted(real_clips)
-    np.testing.assert_array_equal(first.rolls, second.rolls)
+    np.testing.assert_array_equal(first.rows, second.rows)
     np.testing.assert_array_equal(first.offsets, second.offsets)
     # Each clip's roll is its own notes: the first clip's, rendered alone, is its slice.
     first_clip = sorted(real_clips)[0]
     alone = SPEC.render(read_notes(real_clips[first_clip]))
-    np.testing.assert_array_equal(second.roll(0), alone)
+    np.testing.assert_array_equal(second.clip_rows(0), alone)
 
 
 def test_cache_misses_when_settings_or_data_change(tmp_path, real_clips):
@@ -36,7 +36,9 @@ def test_cache_misses_when_settings_or_data_change(tmp_path, real_clips):
     load_corpus(locate_emopia(folder), SPEC, cache, progress=False)
     other_fs = TimeRollSpec(fs=20, lowest_pitch=21, n_pitches=88, velocity=True)
     assert not load_corpus(locate_emopia(folder), other_fs, cache, progress=False).from_cache
-    assert not load_corpus(locate_emopia(folder), BeatRollSpec.of(SegmentLayout()), cache, progress=False).from_cache
+    assert not load_corpus(
+        locate_emopia(folder), BeatRollSpec.of(SegmentLayout()), cache, progress=False
+    ).from_cache
     (folder / "midis" / "Q2_newsong_0.mid").write_bytes(make_midi([(0, 480, 60, 90)]))
     changed = load_corpus(locate_emopia(folder), SPEC, cache, progress=False)
     assert not changed.from_cache and "Q2_newsong_0" in [c.name for c in changed.labels]

@@ -11,14 +11,14 @@ import torch
 from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root, piece_of
 from emopia_lightning.classical.features import EXPERT_NAMES
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.evaluation.emotion_control import sparse_bar_share
-from emopia_lightning.evaluation.feature_judge import (
+from emopia_lightning.generator_evaluation.emotion_control import sparse_bar_share
+from emopia_lightning.generator_evaluation.feature_judge import (
     JudgeCandidates,
     JudgeFileError,
     feature_judge,
     load_judge_file,
 )
-from emopia_lightning.evaluation.segment_features import segment_features, segment_notes
+from emopia_lightning.generator_evaluation.segment_features import segment_features, segment_notes
 from emopia_lightning.train import train
 
 FMT = SegmentLayout()
@@ -55,7 +55,9 @@ def test_segment_features_describe_each_segment_and_zero_an_empty_one():
 def test_sparse_bars_count_bars_with_under_two_onsets():
     # bar 1: one held note (one onset); bar 2: two onsets of one pitch, back to back;
     # bar 3: a two-note chord; bar 4: silence
-    pieces = piece_of([(0, 15, 10, 80), (16, 2, 10, 80), (18, 2, 10, 80), (32, 1, 10, 80), (32, 1, 14, 80)], 64)
+    pieces = piece_of(
+        [(0, 15, 10, 80), (16, 2, 10, 80), (18, 2, 10, 80), (32, 1, 10, 80), (32, 1, 14, 80)], 64
+    )
     assert sparse_bar_share(pieces[None], 16) == pytest.approx(2 / 4)
 
 

@@ -14,11 +14,11 @@ from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError
 from emopia_lightning.data.labels import parse_emotion
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 from emopia_lightning.generate import generate
+from emopia_lightning.models.musegan.sampling import end_on_chord
 from emopia_lightning.render.midi import piece_to_score, write_midi
-from emopia_lightning.sampling import end_on_chord
 from emopia_lightning.utils.runtime import plain_config
 
 LAYOUT = SegmentLayout()  # 22.., 4 steps a beat: a step is 120 ticks
@@ -47,10 +47,16 @@ def test_the_midi_writer_starts_a_note_held_in_from_before_and_one_running_to_th
 
 def test_the_final_chord_holds_the_last_bars_first_beat_to_the_end():
     steps = 2 * LAYOUT.steps_per_bar  # two bars
-    piece = piece_of([(0, 20, 10, 60), (17, 3, 38, 90), (18, 2, 42, 80), (24, 2, 45, 70), (28, 4, 50, 64)], steps)
+    piece = piece_of(
+        [(0, 20, 10, 60), (17, 3, 38, 90), (18, 2, 42, 80), (24, 2, 45, 70), (28, 4, 50, 64)], steps
+    )
     ended = end_on_chord(piece, LAYOUT)
     # Bar 2 starts at step 16; its first onset is at 17: the chord is what is struck in 17..20.
-    assert _score_notes(ended) == [(0, 17 * 120, 32, 60), (17 * 120, 15 * 120, 60, 90), (17 * 120, 15 * 120, 64, 80)]
+    assert _score_notes(ended) == [
+        (0, 17 * 120, 32, 60),
+        (17 * 120, 15 * 120, 60, 90),
+        (17 * 120, 15 * 120, 64, 80),
+    ]
     assert np.array_equal(ended[:17], piece[:17])  # bar 1 and the first step of bar 2 unchanged
 
 
@@ -105,8 +111,8 @@ def test_generate_writes_midi_that_reads_back_for_a_named_emotion(tmp_path, gan_
 
 def test_pieces_share_their_style_latent_and_walk_their_temporal_latents(gan_checkpoint):
     from emopia_lightning.checkpoints import load_model
-    from emopia_lightning.models.musegan import MuseGAN
-    from emopia_lightning.sampling import piece_latents
+    from emopia_lightning.models.musegan.module import MuseGAN
+    from emopia_lightning.models.musegan.sampling import piece_latents
 
     model, _ = load_model(gan_checkpoint, MuseGAN, "MuseGAN")
     latents = piece_latents(model, 2, 3, torch.Generator().manual_seed(0))  # (pieces, segments, 2, D)

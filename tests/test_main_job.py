@@ -49,6 +49,6 @@ def test_the_main_job_writes_midi_wav_and_png_for_every_emotion(tmp_path, cache_
         "+feature_judge.svm_shares=[0.5]",
         "+feature_judge.trees=20",
     ]
-    judged = _run("evaluate", [f"ckpt={ckpt}", "fast=true", "pieces.n=1", "pieces.bars=8", *tiny_judge,
+    judged = _run("evaluate_generator", [f"ckpt={ckpt}", "fast=true", "pieces.n=1", "pieces.bars=8", *tiny_judge,
                                f"hydra.run.dir={tmp_path}/judged"], cache_dir)  # fmt: skip
     assert "features judge: generated accuracy" in judged.stdout

@@ -8,13 +8,13 @@ from torch import nn
 
 from conftest import NO_WAV, TINY_GAN, compose_train
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.models.components.musegan import (
+from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty, linear_decay
+from emopia_lightning.models.musegan.networks import (
     MuseGANCritic,
     MuseGANGenerator,
     TimeDownsample,
     TimeUpsample,
 )
-from emopia_lightning.models.musegan import MuseGAN, gradient_penalty, linear_decay
 from emopia_lightning.train import train
 
 

@@ -8,11 +8,16 @@ import pytest
 
 from conftest import piece_of
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
-from emopia_lightning.evaluation.emotion_scores import chance_scores, emotion_scores
-from emopia_lightning.evaluation.music_metrics import METRICS, metric_table, overlapping_area, segment_metrics
+from emopia_lightning.generator_evaluation.comparisons import arousal_claim, per_quadrant_comparison
+from emopia_lightning.generator_evaluation.emotion_scores import chance_scores, emotion_scores
+from emopia_lightning.generator_evaluation.music_metrics import (
+    METRICS,
+    metric_table,
+    overlapping_area,
+    segment_metrics,
+)
 from emopia_lightning.render.midi import write_midi
 
 FMT = SegmentLayout()  # MIDI 22.., 16 steps a bar, 4 bars a segment

@@ -49,9 +49,11 @@ def emotion_reader(cfg: DictConfig, composer: Composer) -> EmotionReader:
         return ClassifierReader(cfg.classifier)
     if Path(cfg.make_classify_model).is_file():
         return ClassifierReader(cfg.make_classify_model)
-    from emopia_lightning.evaluation.feature_judge import feature_judge
+    from emopia_lightning.generator_evaluation.feature_judge import feature_judge
 
-    return FeatureJudgeReader(feature_judge(composer.run_config["data"], cfg.paths.data_dir, cfg.paths.cache_dir))
+    return FeatureJudgeReader(
+        feature_judge(composer.run_config["data"], cfg.paths.data_dir, cfg.paths.cache_dir)
+    )
 
 
 def _stop(signum, frame) -> None:

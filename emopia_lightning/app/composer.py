@@ -11,11 +11,11 @@ import torch
 
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS, parse_emotion
-from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.models.musegan.module import MuseGAN
+from emopia_lightning.models.musegan.sampling import compose_pieces
 from emopia_lightning.render import audio
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import compose_pieces
+from emopia_lightning.render.roll_pictures import plot_piano_rolls
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ class Composer:
     def __init__(self, model: MuseGAN, checkpoint: str | Path, run_config: dict, threshold: float = 0.5,
                  renderer: str | None = None):  # fmt: skip
         if not model.hparams.conditional:
-            raise ValueError(f"{checkpoint}: trained without labels (label_aug=false); it cannot follow an emotion")
+            raise ValueError(
+                f"{checkpoint}: trained without labels (label_aug=false); it cannot follow an emotion"
+            )
         if renderer not in (None, *audio.RENDERERS):
             raise ValueError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
         self.model = model

@@ -21,7 +21,7 @@ import numpy as np
 
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.emotion_models import halves, load_emotion_model, readable
 
@@ -118,7 +118,9 @@ class FeatureJudgeReader:
         layout = self.layout
         roll = BeatRollSpec.of(layout).render(notes)  # (steps, 2 * pitches)
         if len(roll) < layout.segment_steps:
-            roll = np.concatenate([roll, np.zeros((layout.segment_steps - len(roll), roll.shape[1]), roll.dtype)])
+            roll = np.concatenate(
+                [roll, np.zeros((layout.segment_steps - len(roll), roll.shape[1]), roll.dtype)]
+            )
         cut = cut_segments(roll, layout.steps_per_bar, layout.bars, hop_bars=1)
         return cut.reshape(len(cut), layout.segment_steps, layout.n_pitches, 2)
 

@@ -20,7 +20,10 @@ def emotion_choices() -> list[tuple[str, str]]:
     choices = []
     for quadrant in QUADRANTS:
         valence_sign, arousal_sign = quadrant_position(quadrant)
-        arousal, valence = ("high" if arousal_sign > 0 else "low"), ("positive" if valence_sign > 0 else "negative")
+        arousal, valence = (
+            ("high" if arousal_sign > 0 else "low"),
+            ("positive" if valence_sign > 0 else "negative"),
+        )
         words = " / ".join(EMOTION_NAMES[quadrant][:2])
         choices.append((f"{words} ({quadrant}: {arousal} arousal, {valence} valence)", quadrant))
     return choices

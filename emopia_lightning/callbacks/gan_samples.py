@@ -11,7 +11,8 @@ import torch
 import wandb
 from pytorch_lightning.loggers import WandbLogger
 
-from emopia_lightning.sampling import generate_pieces, quadrant_labels, write_pieces
+from emopia_lightning.models.musegan.pieces import write_pieces
+from emopia_lightning.models.musegan.sampling import generate_pieces, quadrant_labels
 
 log = logging.getLogger(__name__)
 

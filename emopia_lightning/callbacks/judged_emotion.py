@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
-from emopia_lightning.evaluation.emotion_control import generated_segments, judged, sparse_bar_share
-from emopia_lightning.evaluation.feature_judge import FeatureJudge, JudgeCandidates, feature_judge
+from emopia_lightning.generator_evaluation.emotion_control import generated_segments, judged, sparse_bar_share
+from emopia_lightning.generator_evaluation.feature_judge import FeatureJudge, JudgeCandidates, feature_judge
 from emopia_lightning.render.judged_curve import plot_judged_curve
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emopia_lightning.data.notes import Notes
-from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.rolls import TimeRollSpec
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 

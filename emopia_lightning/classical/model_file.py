@@ -70,4 +70,6 @@ def load_classical_model(path: str | Path) -> ClassicalModel:
         )
     if record["task"] not in TASK_CLASSES or not hasattr(record["pipeline"], "predict_proba"):
         raise CheckpointError(f"{path}: not a {KIND} file (task {record['task']!r})")
-    return ClassicalModel(record["pipeline"], FeatureSpec(tuple(record["feature_sets"])), record["task"], record["about"])
+    return ClassicalModel(
+        record["pipeline"], FeatureSpec(tuple(record["feature_sets"])), record["task"], record["about"]
+    )

@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from emopia_lightning.classical.evaluation import evaluate, inner_cv, outer_folds
+from emopia_lightning.classical.cross_validation import cross_validate, inner_cv, outer_folds
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.model_file import ClassicalModel
 from emopia_lightning.classical.models import build_pipeline, fitted_pipeline
@@ -40,7 +40,7 @@ def run_classical(cfg: DictConfig) -> list[dict]:
     source = locate_emopia(cfg.paths.data_dir)
     spec = FeatureSpec(tuple(cfg.features.sets))
     corpus = load_corpus(source, spec, cfg.paths.cache_dir)
-    features = np.asarray(corpus.rolls, dtype=np.float64)  # (clips, n_features)
+    features = np.asarray(corpus.rows, dtype=np.float64)  # (clips, n_features)
     targets = np.array([label.target(cfg.task) for label in corpus.labels])
     songs = np.array([label.song_id for label in corpus.labels])
     names = class_names(cfg.task)
@@ -61,7 +61,7 @@ def run_classical(cfg: DictConfig) -> list[dict]:
         for scheme in schemes:
             for name, model in models.items():
                 progress.set_postfix_str(f"{name} / {scheme}")
-                result = evaluate(
+                result = cross_validate(
                     name,
                     scheme,
                     instantiate(model.estimator),
@@ -92,7 +92,9 @@ def run_classical(cfg: DictConfig) -> list[dict]:
     log.info("Table written to %s", path)
     if cfg.save_model:
         for name, model in models.items():
-            saved = _save_model(cfg, name, model, official.get(name), (features, targets, songs), source, corpus, spec)
+            saved = _save_model(
+                cfg, name, model, official.get(name), (features, targets, songs), source, corpus, spec
+            )
             log.info("Model written to %s", saved)
     return summaries
 
@@ -104,7 +106,10 @@ def _save_model(cfg, name, model, official_result, data, source, corpus, spec) -
     features, targets, songs = data
     ((train, test),) = outer_folds(corpus.labels, source.split_csvs, "official", cfg.n_folds, cfg.seed)
     if official_result is None:
-        rfecv, grid = rfecv_settings(cfg, model), OmegaConf.to_container(model.grid) if cfg.grid_search else None
+        rfecv, grid = (
+            rfecv_settings(cfg, model),
+            OmegaConf.to_container(model.grid) if cfg.grid_search else None,
+        )
         fitted = build_pipeline(instantiate(model.estimator), model.standardise, rfecv, grid,
                                 inner_cv(cfg.inner_folds, grouped=True, seed=cfg.seed))  # fmt: skip
         fit_params = {"select__groups": songs[train]} if rfecv else {}

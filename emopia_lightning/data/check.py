@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.data.corpus import load_corpus
-from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.rolls import TimeRollSpec
 from emopia_lightning.data.source import DataNotFoundError, EmopiaSource, locate_emopia
 from emopia_lightning.utils.cli import say_error
 

@@ -12,7 +12,7 @@ from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.labels import class_names
-from emopia_lightning.data.pianoroll import TimeRollSpec
+from emopia_lightning.data.rolls import TimeRollSpec
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, Split, make_split
 

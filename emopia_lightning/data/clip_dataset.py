@@ -44,7 +44,7 @@ class ClipRollDataset(Dataset):
         return len(self.positions)
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
-        roll = self.corpus.roll(self.positions[item])  # (frames, P)
+        roll = self.corpus.clip_rows(self.positions[item])  # (frames, P)
         if not self.augment.active:
             return roll_to_input(roll, self.velocity, self.max_frames), int(self.targets[item])
         window = roll[self.augment.window(len(roll), self.max_frames)]

@@ -1,4 +1,5 @@
-"""Every EMOPIA clip rendered as a roll, with its label: parsed once, then read from the cache."""
+"""Every EMOPIA clip rendered by a spec (a roll, or a feature vector), with its label: parsed once,
+then read from the cache."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from emopia_lightning.data.source import DataNotFoundError, EmopiaSource
 log = logging.getLogger(__name__)
 
 
-class RollSpec(Protocol):
-    """What a clip becomes: ``n_rows(notes)`` rows of ``width`` values of ``dtype``."""
+class ClipSpec(Protocol):
+    """What a clip becomes (a roll of time steps, or one row of features): ``n_rows(notes)`` rows of ``width`` values of ``dtype``."""
 
     dtype: type
     width: int
@@ -34,10 +35,11 @@ class RollSpec(Protocol):
 
 @dataclass
 class ClipCorpus:
-    """Labelled clips and their rolls; clip ``i``'s roll is ``rolls[offsets[i]:offsets[i + 1]]``."""
+    """Labelled clips and what their spec made of them; clip ``i``'s rows are
+    ``rows[offsets[i]:offsets[i + 1]]`` (a roll's time steps, or a single row of features)."""
 
     labels: list[ClipLabel]
-    rolls: np.ndarray  # (total rows, n_pitches)
+    rows: np.ndarray  # (total rows, spec width)
     offsets: np.ndarray  # (n_clips + 1,)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file stem, reason)
     from_cache: bool = False
@@ -46,8 +48,8 @@ class ClipCorpus:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def roll(self, i: int) -> np.ndarray:
-        return self.rolls[self.offsets[i] : self.offsets[i + 1]]
+    def clip_rows(self, i: int) -> np.ndarray:
+        return self.rows[self.offsets[i] : self.offsets[i + 1]]
 
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
@@ -69,8 +71,8 @@ class ClipCorpus:
         }
 
 
-def _render_all(source: EmopiaSource, spec: RollSpec, progress: bool) -> tuple:
-    """(names, stacked rolls, offsets, skipped, repaired): parse every clip, then render each into
+def _render_all(source: EmopiaSource, spec: ClipSpec, progress: bool) -> tuple:
+    """(names, stacked rows, offsets, skipped, repaired): parse every clip, then render each into
     its slice of one array (no per-clip arrays to concatenate: half the memory traffic at 100 fps)."""
     parsed = []
     blobs, unreadable = source.read_all()
@@ -82,11 +84,11 @@ def _render_all(source: EmopiaSource, spec: RollSpec, progress: bool) -> tuple:
         except (MidiReadError, ValueError) as error:
             skipped.append((stem, str(error)))
     offsets = np.concatenate([[0], np.cumsum([spec.n_rows(notes) for _, notes in parsed])]).astype(np.int64)
-    rolls = np.zeros((offsets[-1], spec.width), dtype=spec.dtype)
+    rows = np.zeros((offsets[-1], spec.width), dtype=spec.dtype)
     for (_, notes), begin, end in zip(parsed, offsets[:-1], offsets[1:]):
-        spec.render(notes, out=rolls[begin:end])
+        spec.render(notes, out=rows[begin:end])
     repaired = [(stem, list(notes.repairs)) for stem, notes in parsed if notes.repairs]
-    return [stem for stem, _ in parsed], rolls, offsets, skipped, repaired
+    return [stem for stem, _ in parsed], rows, offsets, skipped, repaired
 
 
 def warn_skipped(
@@ -103,7 +105,7 @@ def warn_skipped(
 
 def load_corpus(
     source: EmopiaSource,
-    spec: RollSpec,
+    spec: ClipSpec,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
     warn: bool = True,
@@ -119,21 +121,21 @@ def load_corpus(
         folder = entry_dir(cache_dir, spec.key()["kind"], key)
     cached = load_entry(folder) if folder is not None else None
     if cached is not None:
-        rolls, index = cached
+        rows, index = cached
         names, offsets, skipped = index["names"], np.asarray(index["offsets"]), index["skipped"]
         repaired = index.get("repaired", [])
         from_cache = True
     else:
-        names, rolls, offsets, skipped, repaired = _render_all(source, spec, progress)
+        names, rows, offsets, skipped, repaired = _render_all(source, spec, progress)
         if not names:
             raise DataNotFoundError(f"no readable EMOPIA clip in {source.location}; skipped: {skipped[:3]}")
         if folder is not None:
             index = {"names": names, "offsets": offsets.tolist(), "skipped": skipped, "repaired": repaired}
-            save_entry(folder, rolls, {**index, "spec": spec.key()})
+            save_entry(folder, rows, {**index, "spec": spec.key()})
         from_cache = False
     skipped = [tuple(s) for s in skipped]
     repaired = [(stem, list(repairs)) for stem, repairs in repaired]
     if warn:
         warn_skipped(skipped, len(names) + len(skipped), repaired)
     labels = [parse_clip_name(name) for name in names]
-    return ClipCorpus(labels, rolls, offsets, skipped, from_cache, repaired)
+    return ClipCorpus(labels, rows, offsets, skipped, from_cache, repaired)

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.labels import class_names
-from emopia_lightning.data.pianoroll import BeatRollSpec, cut_segments
+from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, make_split
@@ -47,7 +47,8 @@ class Segments:
 def cut_corpus(corpus: ClipCorpus, steps_per_bar: int, bars_per_segment: int, hop_bars: int) -> Segments:
     """Every whole segment of every clip, in clip order."""
     pieces = [
-        cut_segments(corpus.roll(i), steps_per_bar, bars_per_segment, hop_bars) for i in range(len(corpus))
+        cut_segments(corpus.clip_rows(i), steps_per_bar, bars_per_segment, hop_bars)
+        for i in range(len(corpus))
     ]
     clips = np.concatenate([np.full(len(p), i) for i, p in enumerate(pieces)]).astype(np.int64)
     return Segments(np.concatenate(pieces), clips)

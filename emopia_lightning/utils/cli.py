@@ -2,7 +2,7 @@
 status 2 (:func:`say_error`), never a traceback.
 
 Two argument styles, on purpose: commands that build a run from the configs (train, generate,
-evaluate, classical) take Hydra ``key=value`` overrides, and can sweep them; commands that take
+evaluate_generator, classical, app) take Hydra ``key=value`` overrides, and can sweep them; commands that take
 files and no config (predict, summarize, ensemble, data.check, data.download) take argparse
 paths and ``--flags``."""
 

@@ -1,7 +1,7 @@
-"""Generate pieces with a trained MuseGAN and write them as MIDI, piano-roll PNG and WAV.
+"""Generate pieces with a trained MuseGAN (``pieces`` writes them out).
 
-Shared by the training callbacks, ``python -m emopia_lightning.generate`` and the evaluation. A
-piece longer than one segment chains segments as phrases of one piece:
+Shared by the training callbacks, ``python -m emopia_lightning.generate``, the evaluation and the
+page. A piece longer than one segment chains segments as phrases of one piece:
 
 - every segment keeps the piece's shared (style) latent and its emotion label;
 - the temporal latents of successive segments follow a walk, ``z_k = c z_{k-1} + sqrt(1 - c^2) e_k``
@@ -12,20 +12,13 @@ piece longer than one segment chains segments as phrases of one piece:
 
 from __future__ import annotations
 
-import logging
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
-from emopia_lightning.render.audio import audio_unavailable_reason, render_wav
-from emopia_lightning.render.midi import write_midi
-from emopia_lightning.render.piano_roll import plot_piano_rolls
-
-log = logging.getLogger(__name__)
 
 CONTINUITY = 0.2  # correlation of successive segments' temporal latents: real clips' key agreement (README)
 
@@ -93,30 +86,6 @@ def compose_pieces(
     pieces = generate_pieces(model, labels, n_segments, generator, threshold=threshold, continuity=continuity)
     pieces = pieces[:, : bars * layout.steps_per_bar]
     return np.stack([end_on_chord(piece, layout) for piece in pieces]) if final_chord else pieces
-
-
-def write_pieces(
-    pieces: np.ndarray, names: list[str], out_dir: str | Path, layout: SegmentLayout, wav: bool = True,
-    title: str | None = None, png_name: str = "piano_roll.png", qpm: float = 120.0,
-) -> dict[str, list[Path]]:  # fmt: skip
-    """Write ``names[i].mid`` (and ``.wav``) per piece, and one PNG of them all; returns the paths."""
-    out_dir = Path(out_dir)
-    written: dict[str, list[Path]] = {"midi": [], "wav": [], "png": []}
-    for piece, name in zip(pieces, names):
-        written["midi"].append(write_midi(piece, out_dir / f"{name}.mid", layout, qpm))
-    written["png"].append(plot_piano_rolls(pieces, names, out_dir / png_name, layout, title))
-    if wav:
-        reason = audio_unavailable_reason()
-        if reason:
-            log.warning("%s; MIDI and PNG written to %s", reason, out_dir)
-        else:
-            for midi in written["midi"]:
-                try:
-                    written["wav"].append(render_wav(midi, midi.with_suffix(".wav")))
-                except RuntimeError as error:  # the MIDI is written; audio is a bonus
-                    log.warning("%s", error)
-                    break
-    return written
 
 
 def quadrant_labels(n_per_quadrant: int = 1) -> tuple[torch.Tensor, list[str]]:

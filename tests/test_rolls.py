@@ -5,7 +5,7 @@ import pytest
 
 from conftest import make_midi
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
+from emopia_lightning.data.rolls import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
 
 # At 120 bpm and 480 ticks per quarter, 480 ticks = one beat = 0.5 s.
@@ -80,8 +80,20 @@ def test_beat_roll_quantises_to_sixteenth_steps_with_sounding_and_onset_velociti
     piece = BeatRollSpec(steps_per_beat=4, lowest_pitch=60, n_pitches=12).render(notes).reshape(-1, 12, 2)
     # Note 3 starts at 500/120 = 4.17 -> step 4 and ends at 600/120 = 5 -> step 5.
     assert piece.shape == (5, 12, 2)
-    assert piece[:, 0, SOUNDING].tolist() == [100, 100, 40, 40, 0] and piece[:, 0, ONSET].tolist() == [100, 0, 40, 0, 0]
-    assert piece[:, 2, SOUNDING].tolist() == [0, 0, 0, 0, 90] and piece[:, 2, ONSET].tolist() == [0, 0, 0, 0, 90]
+    assert piece[:, 0, SOUNDING].tolist() == [100, 100, 40, 40, 0] and piece[:, 0, ONSET].tolist() == [
+        100,
+        0,
+        40,
+        0,
+        0,
+    ]
+    assert piece[:, 2, SOUNDING].tolist() == [0, 0, 0, 0, 90] and piece[:, 2, ONSET].tolist() == [
+        0,
+        0,
+        0,
+        0,
+        90,
+    ]
 
 
 def test_cut_segments_keeps_whole_segments_only():

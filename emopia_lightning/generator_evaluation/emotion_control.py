@@ -1,6 +1,6 @@
 """Does a generator's music carry the emotion asked for? Segments asked for each quadrant, judged.
 
-Shared by ``python -m emopia_lightning.evaluate`` (the full report and its fast mode) and by the
+Shared by ``python -m emopia_lightning.evaluate_generator`` (the full report and its fast mode) and by the
 training callback that logs ``val/judged_acc``.
 """
 
@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from emopia_lightning.data.segment_layout import ONSET
-from emopia_lightning.evaluation.emotion_scores import emotion_scores
-from emopia_lightning.sampling import compose_pieces, generate_pieces, quadrant_labels
+from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
+from emopia_lightning.models.musegan.sampling import compose_pieces, generate_pieces, quadrant_labels
 
 MIN_NOTES_PER_BAR = 2  # a bar with fewer note onsets counts as near-empty
 

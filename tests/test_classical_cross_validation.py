@@ -9,7 +9,7 @@ from omegaconf import open_dict
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import CONF_DIR, write_release_folder
-from emopia_lightning.classical.evaluation import Evaluation, evaluate, outer_folds
+from emopia_lightning.classical.cross_validation import FoldResults, cross_validate, outer_folds
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.source import locate_emopia
@@ -53,7 +53,7 @@ def test_rfecv_and_grid_search_never_see_test_rows(emopia_labels, scheme):
     folds = outer_folds(labels, {}, scheme, n_folds=4, seed=0)
     for train, test in folds:
         SEEN_ROWS.clear()
-        result = evaluate(
+        result = cross_validate(
             "tree",
             scheme,
             RecordingTree(max_depth=3, random_state=0),
@@ -126,7 +126,7 @@ def test_expert_features_carry_emotion_on_unseen_songs(tmp_path, data_root):
 
 
 def test_summary_statistics_exact_on_hand_made_folds():
-    result = Evaluation("m", "random", ("A", "B"))
+    result = FoldResults("m", "random", ("A", "B"))
     result.accuracy, result.weighted_f1 = [0.5, 0.7], [0.4, 0.6]
     result.features_kept, result.chosen_params = [3, 5], [{}, {}]
     result.confusion = np.array([[3, 1], [2, 4]])  # rows true, columns predicted
@@ -144,7 +144,7 @@ def test_official_scheme_trains_once_on_train_and_val(emopia_labels):
     songs = np.array([c.song_id for c in labels])
     features = np.stack([targets + 0.1 * np.arange(len(labels)) % 1, np.arange(len(labels)) % 7], axis=1)
     folds = outer_folds(labels, csvs, "official", 10, seed=0)
-    result = evaluate(
+    result = cross_validate(
         "tree",
         "official",
         DecisionTreeClassifier(max_depth=2, random_state=0),

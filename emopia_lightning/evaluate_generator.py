@@ -1,6 +1,6 @@
 """Measure what a MuseGAN generator delivers: emotion control and musical closeness to EMOPIA.
 
-``python -m emopia_lightning.evaluate ckpt=GEN [ablation_ckpt=GEN_WITHOUT_LABELS] [judge=RUN] n=200``
+``python -m emopia_lightning.evaluate_generator ckpt=GEN [ablation_ckpt=GEN_WITHOUT_LABELS] [judge=RUN] n=200``
 generates ``n`` segments per quadrant and has two judges of different kinds, each trained on real
 segments only, name their quadrant: the feature judge (SVM + forest on expert features,
 ``evaluation.feature_judge``) and the CNN judge (``experiment=segment_judge``). Each judge is also
@@ -27,9 +27,9 @@ from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.evaluation.coherence import clip_runs, successive_agreement
-from emopia_lightning.evaluation.comparisons import arousal_claim, per_quadrant_comparison
-from emopia_lightning.evaluation.emotion_control import (
+from emopia_lightning.generator_evaluation.coherence import clip_runs, successive_agreement
+from emopia_lightning.generator_evaluation.comparisons import arousal_claim, per_quadrant_comparison
+from emopia_lightning.generator_evaluation.emotion_control import (
     SegmentSet,
     agreement,
     generated_segments,
@@ -37,17 +37,17 @@ from emopia_lightning.evaluation.emotion_control import (
     long_pieces,
     sparse_bar_share,
 )
-from emopia_lightning.evaluation.emotion_scores import chance_scores
-from emopia_lightning.evaluation.feature_judge import JudgeCandidates, feature_judge
-from emopia_lightning.evaluation.judge import load_judge
-from emopia_lightning.evaluation.music_metrics import METRICS, metric_table
-from emopia_lightning.evaluation.report import write_report
-from emopia_lightning.models.musegan import MuseGAN
+from emopia_lightning.generator_evaluation.emotion_scores import chance_scores
+from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
+from emopia_lightning.generator_evaluation.judge import load_judge
+from emopia_lightning.generator_evaluation.music_metrics import METRICS, metric_table
+from emopia_lightning.generator_evaluation.report import write_report
+from emopia_lightning.models.musegan.module import MuseGAN
+from emopia_lightning.models.musegan.sampling import CONTINUITY
 from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
-from emopia_lightning.render.piano_roll import plot_piano_rolls
-from emopia_lightning.sampling import CONTINUITY
+from emopia_lightning.render.roll_pictures import plot_piano_rolls
 from emopia_lightning.utils.cli import one_line_errors, positive_count
 
 log = logging.getLogger(__name__)
@@ -262,10 +262,10 @@ def _shown(path: str | Path) -> str:
 
 def _command() -> str:
     overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
-    return " ".join(["python -m emopia_lightning.evaluate", *overrides])
+    return " ".join(["python -m emopia_lightning.evaluate_generator", *overrides])
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate_generator")
 def main(cfg: DictConfig) -> None:
     results = one_line_errors(lambda: evaluate(cfg), cfg.out)
     for name, parts in results["emotion"].items():

@@ -9,8 +9,8 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.evaluation.emotion_scores import HIGH_AROUSAL
-from emopia_lightning.evaluation.music_metrics import overlapping_area
+from emopia_lightning.generator_evaluation.emotion_scores import HIGH_AROUSAL
+from emopia_lightning.generator_evaluation.music_metrics import overlapping_area
 
 
 def _mean_std(values: np.ndarray) -> dict:

@@ -34,7 +34,7 @@ from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
-from emopia_lightning.evaluation.segment_features import segment_features
+from emopia_lightning.generator_evaluation.segment_features import segment_features
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.models.components.musegan import MuseGANCritic, MuseGANGenerator
+from emopia_lightning.models.musegan.networks import MuseGANCritic, MuseGANGenerator
 
 
 def gradient_penalty(

@@ -17,7 +17,7 @@ from emopia_lightning.data.splits import fold_indices, official_split
 
 
 @dataclass
-class Evaluation:
+class FoldResults:
     """Per-fold results of one model under one evaluation scheme."""
 
     model: str
@@ -72,7 +72,7 @@ def inner_cv(folds: int, grouped: bool, seed: int):
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
 
 
-def evaluate(
+def cross_validate(
     name: str,
     scheme: str,
     estimator: BaseEstimator,
@@ -87,14 +87,14 @@ def evaluate(
     inner_folds: int,
     seed: int,
     progress=None,
-) -> Evaluation:
+) -> FoldResults:
     """Fit a fresh pipeline on each fold's training rows and score it on the fold's test rows.
 
     Inner CV (RFECV, grid search) is song-grouped whenever the outer folds are not random, so no
     song is on both sides of any selection either.
     """
     grouped = scheme != "random"
-    result = Evaluation(name, scheme, class_names)
+    result = FoldResults(name, scheme, class_names)
     result.confusion = np.zeros((len(class_names), len(class_names)), dtype=np.int64)
     start = time.perf_counter()
     for train, test in folds:

@@ -1,4 +1,4 @@
-"""The evaluate command: a judge trained on real segments scores generated ones; report on disk."""
+"""The evaluate_generator command: a judge trained on real segments scores generated ones; report on disk."""
 
 import json
 import os
@@ -16,12 +16,12 @@ from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError, load_model
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.data.pianoroll import BeatRollSpec
+from emopia_lightning.data.rolls import BeatRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.evaluate import _shown, evaluate, generated_segments
-from emopia_lightning.evaluation.judge import load_judge
-from emopia_lightning.models.musegan import MuseGAN
-from emopia_lightning.sampling import CONTINUITY
+from emopia_lightning.evaluate_generator import _shown, evaluate, generated_segments
+from emopia_lightning.generator_evaluation.judge import load_judge
+from emopia_lightning.models.musegan.module import MuseGAN
+from emopia_lightning.models.musegan.sampling import CONTINUITY
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
@@ -87,7 +87,11 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     assert len(coherence["judged_by_position"]) == 3
     assert coherence["successive_segments"][f"continuity {CONTINUITY}"]["pairs"] == 16
     real_pairs = coherence["successive_segments"]["real clips"]
-    assert real_pairs["pairs"] > 3000 and 0.3 < real_pairs["same_key"] < 1 and 0.5 < real_pairs["pitch_class_cosine"] < 1
+    assert (
+        real_pairs["pairs"] > 3000
+        and 0.3 < real_pairs["same_key"] < 1
+        and 0.5 < real_pairs["pitch_class_cosine"] < 1
+    )
     assert "## Long pieces (12 bars, 2 per quadrant)" in (tmp_path / "report" / "report.md").read_text()
     for name in ("features", "cnn"):  # two judges of different kinds, each on every set
         emotion = results["emotion"][name]
@@ -128,7 +132,9 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     generator, _ = load_model(generators["true"], MuseGAN, "generator")
     generated = generated_segments(generator, 3, 0, cfg.threshold)
     first_q2 = generated.rolls[generated.quadrants == 1][0]
-    again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).reshape(-1, 84, 2)
+    again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).reshape(
+        -1, 84, 2
+    )
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
 
 
@@ -210,7 +216,7 @@ def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
 def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
     result = subprocess.run(
-        [sys.executable, "-m", "emopia_lightning.evaluate", f"hydra.run.dir={tmp_path}"],
+        [sys.executable, "-m", "emopia_lightning.evaluate_generator", f"hydra.run.dir={tmp_path}"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2

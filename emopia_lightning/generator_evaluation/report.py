@@ -1,12 +1,12 @@
-"""The Markdown report of ``python -m emopia_lightning.evaluate`` (from its results.json)."""
+"""The Markdown report of ``python -m emopia_lightning.evaluate_generator`` (from its results.json)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.evaluation.comparisons import mean_overlap
-from emopia_lightning.evaluation.music_metrics import METRICS
+from emopia_lightning.generator_evaluation.comparisons import mean_overlap
+from emopia_lightning.generator_evaluation.music_metrics import METRICS
 
 
 def _number(value, digits: int = 3) -> str:
