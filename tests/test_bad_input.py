@@ -137,6 +137,7 @@ def test_two_processes_sharing_one_cache_write_one_valid_entry(mixed_folder, tmp
     assert np.asarray(rolls).sum() == int(outputs[0][0].split()[1])
 
 
+@pytest.mark.slow  # fits a feature judge on all of EMOPIA plus the bad files (about 30 s); training on them stays fast
 def test_evaluate_on_emopia_mixed_with_bad_files_judges_the_good_ones(tmp_path, data_root, cache_dir):
     from test_evaluate_generator import _config
 

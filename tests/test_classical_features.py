@@ -1,17 +1,24 @@
-"""Exact feature values on hand-built notes (the definitions are pinned here)."""
+"""Exact feature values on hand-built notes (the definitions are pinned here), and what the richer
+sets tell apart on EMOPIA itself."""
 
 import numpy as np
 import pytest
 
 from emopia_lightning.classical.features import (
     EXPERT_NAMES,
+    WINDOW_NAMES,
     FeatureSpec,
     expert_features,
     pianoroll_activity,
     pitch_class_transitions,
     pitch_density,
+    window_features,
 )
+from emopia_lightning.classical.harmony_features import HARMONY_NAMES, harmony_features
+from emopia_lightning.classical.performance_features import PERFORMANCE_NAMES, performance_features
+from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.source import locate_emopia
 
 
 def notes(start, end, pitch, velocity):
@@ -119,3 +126,69 @@ def test_feature_spec_concatenates_sets_in_order():
     np.testing.assert_allclose(row[0, len(EXPERT_NAMES) :], pianoroll_activity(TWO))
     with pytest.raises(ValueError, match="unknown feature sets"):
         FeatureSpec(("chroma",))
+
+
+def chords(*triads, seconds=2.0):
+    """Each triad (three pitches) held for ``seconds`` (a 4-beat bar at 120 bpm), one after another."""
+    starts = [i * seconds for i, triad in enumerate(triads) for _ in triad]
+    return notes(starts, [s + seconds for s in starts], [p for t in triads for p in t], [80] * len(starts))
+
+
+C_MAJOR, A_MINOR, CLUSTER = (60, 64, 67), (57, 60, 64), (60, 61, 62)
+
+
+def test_harmony_follows_chords_keys_and_tension_bar_by_bar():
+    held = dict(zip(HARMONY_NAMES, harmony_features(chords(*[C_MAJOR] * 4))))
+    assert (held["chord_changes_per_bar"], held["chord_run_beats"], held["minor_chord_share"]) == (0, 16, 0)
+    assert held["distinct_chords_per_bar"] == 1 / 4 and held["chromatic_share"] == 0
+    assert (held["key_change_rate"], held["off_key_share"], held["distinct_keys"]) == (0, 0, 1)
+    assert held["tension_std"] == pytest.approx(0) and held["tension_trend"] == pytest.approx(0)
+
+    swaying = dict(zip(HARMONY_NAMES, harmony_features(chords(C_MAJOR, A_MINOR, C_MAJOR, A_MINOR))))
+    assert swaying["chord_changes_per_bar"] == 3 / 4 and swaying["chord_run_beats"] == 4
+    assert swaying["minor_chord_share"] == 0.5 and swaying["distinct_chords_per_bar"] == 0.5
+
+    clashing = dict(zip(HARMONY_NAMES, harmony_features(chords(C_MAJOR, CLUSTER, CLUSTER, CLUSTER))))
+    assert clashing["tension_mean"] > held["tension_mean"] and clashing["tension_trend"] > 0
+    assert clashing["strain_max"] > held["strain_max"] and clashing["chromatic_share"] > 0
+
+
+def test_performance_reads_onset_intervals_hands_and_the_velocity_contour():
+    # Sixteen 2 s bars of quarter notes (0.5 s apart), alternating C3 and C5, louder by 5 each bar.
+    starts = np.arange(64) * 0.5
+    velocity = 40 + 5 * (starts // 2)
+    played = notes(starts, starts + 0.4, [48, 72] * 32, velocity)
+    values = dict(zip(PERFORMANCE_NAMES, performance_features(played)))
+    assert values["ioi_median"] == 0.5 and values["ioi_cv"] == 0 and values["fast_ioi_share"] == 0
+    assert values["ioi_entropy"] == 0  # every interval in one bin
+    assert (values["left_pitch_mean"], values["right_pitch_mean"], values["hand_gap"]) == (48, 72, 24)
+    assert values["left_onsets_per_s"] == pytest.approx(32 / 31.9)  # the last note ends at 31.9 s
+    assert values["velocity_trend"] == pytest.approx(75) and values["crescendo_share"] == 1  # 40 to 115
+    assert values["velocity_bar_change"] == 5 and values["velocity_bar_range"] == 75
+    assert values["melody_accent"] == 0  # no chords, so no top note over others
+    chord_with_loud_top = notes([0, 0, 1, 1], [1, 1, 2, 2], [60, 72, 60, 72], [50, 90, 50, 90])
+    assert dict(zip(PERFORMANCE_NAMES, performance_features(chord_with_loud_top)))["melody_accent"] == 40
+
+
+def test_window_features_pool_each_window_and_a_too_sparse_clip_stands_for_itself():
+    steady_starts = np.arange(32) * 0.5  # 16 s of two notes a second
+    steady = notes(steady_starts, steady_starts + 0.25, [60] * 32, [80] * 32)
+    pooled = dict(zip(WINDOW_NAMES, window_features(steady)))
+    # Windows start at 0, 4 and 8 s, each 8 s of the same playing.
+    assert pooled["window_mean_velocity_mean"] == 80 and pooled["window_std_velocity_mean"] == 0
+    assert pooled["window_mean_pitch_mean"] == 60 and pooled["window_std_ioi_mean"] == pytest.approx(0)
+    loud_then_soft = notes(steady_starts, steady_starts + 0.25, [60] * 32, [100] * 16 + [40] * 16)
+    assert dict(zip(WINDOW_NAMES, window_features(loud_then_soft)))["window_std_velocity_mean"] > 20
+    sparse = window_features(TWO)  # two notes: no window has enough, so the clip itself, once
+    np.testing.assert_allclose(sparse, np.r_[expert_features(TWO), np.zeros(len(EXPERT_NAMES))])
+
+
+def test_on_emopia_low_valence_clips_sit_in_minor_and_high_arousal_clips_play_louder(data_root, cache_dir):
+    corpus = load_corpus(locate_emopia(data_root), FeatureSpec(("harmony", "performance")), cache_dir)
+    values = dict(zip(HARMONY_NAMES + PERFORMANCE_NAMES, np.asarray(corpus.rows).T))
+    quadrant = np.array([label.target("quadrant") for label in corpus.labels])  # 0..3 for Q1..Q4
+    positive, high = np.isin(quadrant, [0, 3]), np.isin(quadrant, [0, 1])
+    minor = values["minor_window_share"]
+    assert minor[~positive].mean() > minor[positive].mean() + 0.15  # measured: .56 against .32
+    left = values["left_velocity_mean"]
+    assert left[high].mean() > left[~high].mean() + 15  # measured: 74 against 47

@@ -138,6 +138,7 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     assert np.array_equal(again, first_q2[: len(again)]) and not first_q2[len(again) :].any()
 
 
+@pytest.mark.slow  # a second whole evaluation (about 13 s) for one option
 def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators, cache_dir):
     cfg = _config(
         tmp_path,
@@ -213,6 +214,7 @@ def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
     assert job["metrics"]["sparse_bars/generated"] == results["sparse_bars"]["generated"]
 
 
+@pytest.mark.slow  # a subprocess; the train and generate commands' one-line errors stay in the fast suite
 def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
     result = subprocess.run(

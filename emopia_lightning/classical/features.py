@@ -11,25 +11,27 @@ Feature sets (names used in ``conf/classical/features/``):
   top voice and bass, polyphony, silence, note durations, inter-onset intervals, chord qualities,
   sustain-pedal use, the pitch-class histogram, key-relative scale degrees and major/minor key
   strength (Krumhansl–Kessler profiles).
+- ``harmony`` (see :mod:`~emopia_lightning.classical.harmony_features`): tonal tension, harmonic
+  rhythm and key changes, bar by bar.
+- ``performance`` (see :mod:`~emopia_lightning.classical.performance_features`): onset-interval
+  statistics, the two hands' registers and the velocity contour.
+- ``windows``: the expert features of 8 s windows (4 s hop), pooled per clip as mean and std.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from emopia_lightning.classical.harmony_features import HARMONY_NAMES, harmony_features
+from emopia_lightning.classical.performance_features import PERFORMANCE_NAMES, performance_features
+from emopia_lightning.classical.tonality import PITCH_CLASSES, key_correlations
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
 
-PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-
-# Krumhansl & Kessler (1982) key profiles, tonic first.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 
 REPORT_FPS = 100
 _REPORT_ROLL = TimeRollSpec(fs=REPORT_FPS, lowest_pitch=0, n_pitches=128, velocity=False)
@@ -100,14 +102,10 @@ EXPERT_NAMES = (
 
 def _key(histogram: np.ndarray) -> tuple[float, float, int]:
     """(best major correlation, best minor correlation, tonic of the best key overall)."""
-    if np.ptp(histogram) == 0:
+    correlations = key_correlations(histogram)
+    if correlations is None:
         return 0.0, 0.0, 0
-    scores = np.array(
-        [
-            [np.corrcoef(histogram, np.roll(profile, tonic))[0, 1] for tonic in range(12)]
-            for profile in (MAJOR_PROFILE, MINOR_PROFILE)
-        ]
-    )  # (2 modes, 12 tonics)
+    scores = correlations.reshape(2, 12)  # (major | minor, tonic)
     mode, tonic = np.unravel_index(np.argmax(scores), scores.shape)
     return float(scores[0].max()), float(scores[1].max()), int(tonic)
 
@@ -191,6 +189,42 @@ def expert_features(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
+WINDOW_SECONDS, WINDOW_HOP_SECONDS = 8.0, 4.0
+MIN_WINDOW_NOTES = 4  # fewer: too little to describe; such windows are left out of the pooling
+WINDOW_NAMES = tuple(f"window_{stat}_{name}" for stat in ("mean", "std") for name in EXPERT_NAMES)
+
+
+def _window(notes: Notes, start_s: float) -> Notes:
+    """The notes starting in [start_s, start_s + WINDOW_SECONDS), cut there, time-shifted to 0."""
+    end_s = start_s + WINDOW_SECONDS
+    inside = (notes.start_s >= start_s) & (notes.start_s < end_s)
+    beat_shift = notes.start_beat[inside].min() if inside.any() else 0.0
+    pedals = (notes.pedal_end_s > start_s) & (notes.pedal_start_s < end_s)
+    return replace(
+        notes,
+        start_s=notes.start_s[inside] - start_s,
+        end_s=np.minimum(notes.end_s[inside], end_s) - start_s,
+        start_beat=notes.start_beat[inside] - beat_shift,
+        end_beat=notes.end_beat[inside] - beat_shift,
+        pitch=notes.pitch[inside],
+        velocity=notes.velocity[inside],
+        pedal_start_s=np.clip(notes.pedal_start_s[pedals], start_s, end_s) - start_s,
+        pedal_end_s=np.clip(notes.pedal_end_s[pedals], start_s, end_s) - start_s,
+    )
+
+
+def window_features(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
+    """(2 x len(EXPERT_NAMES),) the expert features of every 8 s window (4 s hop), pooled per clip
+    as their mean and standard deviation: how the clip changes, beside what it is on the whole."""
+    starts = np.arange(
+        0.0, max(float(notes.end_s.max()) - WINDOW_HOP_SECONDS, 0.0) + 1e-9, WINDOW_HOP_SECONDS
+    )
+    windows = [_window(notes, s) for s in starts]
+    rows = [expert_features(w) for w in windows if len(w) >= MIN_WINDOW_NOTES]
+    rows = np.stack(rows) if rows else expert_features(notes)[None]  # a clip too sparse: itself, once
+    return np.concatenate([rows.mean(axis=0), rows.std(axis=0)])
+
+
 FEATURE_SETS = {
     "pianoroll": (pianoroll_activity, tuple(f"pitch_{p}_active" for p in range(128))),
     "pitch_density": (pitch_density, tuple(f"pitch_{p}_onsets" for p in range(128))),
@@ -199,6 +233,9 @@ FEATURE_SETS = {
         tuple(f"pc_{a}_to_{b}" for a in PITCH_CLASSES for b in PITCH_CLASSES),
     ),
     "expert": (expert_features, EXPERT_NAMES),
+    "harmony": (harmony_features, HARMONY_NAMES),
+    "performance": (performance_features, PERFORMANCE_NAMES),
+    "windows": (window_features, WINDOW_NAMES),
 }
 
 

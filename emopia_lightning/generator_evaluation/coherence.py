@@ -13,29 +13,14 @@ import math
 
 import numpy as np
 
+from emopia_lightning.classical.tonality import estimated_key
 from emopia_lightning.data.segment_layout import SegmentLayout, piece_notes
-
-# Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-KEY_PROFILES = np.stack(
-    [np.roll(MAJOR_PROFILE, tonic) for tonic in range(12)]
-    + [np.roll(MINOR_PROFILE, tonic) for tonic in range(12)]
-)  # (24, 12): C major .. B major, C minor .. B minor
 
 
 def pitch_class_histogram(piece: np.ndarray, layout: SegmentLayout) -> np.ndarray:
     """(12,) note lengths per pitch class of a (steps, pitches, 2) piece (zeros when silent)."""
     notes = piece_notes(piece)
     return np.bincount((notes.column + layout.lowest_pitch) % 12, weights=notes.length, minlength=12)
-
-
-def estimated_key(histogram: np.ndarray) -> int:
-    """0..23 (major keys from C, then minor keys), or -1 for a silent or flat histogram."""
-    if histogram.sum() == 0 or np.ptp(histogram) == 0:
-        return -1
-    correlations = [np.corrcoef(histogram, profile)[0, 1] for profile in KEY_PROFILES]
-    return int(np.argmax(correlations))
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
