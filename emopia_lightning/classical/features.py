@@ -31,7 +31,7 @@ from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = 4
+FEATURES_VERSION = 4  # 4: key correlations as one matrix product (equal to 1e-16; caches rebuilt)
 
 REPORT_FPS = 100
 _REPORT_ROLL = TimeRollSpec(fs=REPORT_FPS, lowest_pitch=0, n_pitches=128, velocity=False)
