@@ -1,6 +1,7 @@
 """Emotion classifiers loaded from a file, behind one interface: a Lightning checkpoint of
-``train`` (LSTM, ShortChunkCNN_Res) or a classical model file of ``classical`` (skops). ``predict``
-and the page take either, and read the same result from both (:func:`read_emotion`).
+``train`` (LSTM, ShortChunkCNN_Res, REMI Transformer) or a classical model file of ``classical``
+(skops). ``predict`` and the page take either, and read the same result from both
+(:func:`read_emotion`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from emopia_lightning.data.labels import (
 )
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
+from emopia_lightning.data.token_dataset import tokens_to_input
+from emopia_lightning.data.tokens import RemiSpec
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 
 
@@ -35,7 +38,7 @@ class EmotionModel(Protocol):
 
 
 class CheckpointModel:
-    """A Lightning classifier checkpoint; a clip is rolled exactly as its training data was."""
+    """A Lightning classifier checkpoint; a clip becomes what its validation data was (roll or tokens)."""
 
     def __init__(self, path: str | Path):
         self.network, config = load_model(path, EmotionClassifier, "emotion classifier")
@@ -47,12 +50,20 @@ class CheckpointModel:
 
     @torch.no_grad()
     def probabilities(self, notes: Notes) -> np.ndarray:
-        data = self.data
-        spec = TimeRollSpec(fs=data["fs"], lowest_pitch=data["lowest_pitch"], n_pitches=data["n_pitches"],
-                            velocity=data["velocity"])  # fmt: skip
-        max_frames = round(data["max_seconds"] * data["fs"]) if data.get("max_seconds") else None
-        rolls = roll_to_input(spec.render(notes), data["velocity"], max_frames)[None]  # (1, T, P)
-        return torch.softmax(self.network(rolls, torch.tensor([rolls.shape[1]])), dim=-1)[0].numpy()
+        clip = clip_input(self.data, notes)[None]  # (1, T, P) roll or (1, T) token ids
+        return torch.softmax(self.network(clip, torch.tensor([clip.shape[1]])), dim=-1)[0].numpy()
+
+
+def clip_input(data: dict, notes: Notes) -> torch.Tensor:
+    """One clip as the run's data config (``data`` of a checkpoint) served it in validation: REMI
+    token ids from the start for the token data module, else the time roll from the start."""
+    if data["_target_"].endswith(".EmopiaTokenDataModule"):
+        ids = RemiSpec(num_velocities=data["num_velocities"]).tokens(notes)[: data["max_tokens"]]
+        return tokens_to_input(ids)  # (T,)
+    spec = TimeRollSpec(fs=data["fs"], lowest_pitch=data["lowest_pitch"], n_pitches=data["n_pitches"],
+                        velocity=data["velocity"])  # fmt: skip
+    max_frames = round(data["max_seconds"] * data["fs"]) if data.get("max_seconds") else None
+    return roll_to_input(spec.render(notes), data["velocity"], max_frames)  # (T, P)
 
 
 def load_emotion_model(path: str | Path) -> EmotionModel:

@@ -20,7 +20,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.callbacks.confusion_matrix_plot import ConfusionMatrixPlot
-from emopia_lightning.checkpoints import RunConfigInCheckpoints
+from emopia_lightning.checkpoints import CheckpointError, RunConfigInCheckpoints
 from emopia_lightning.data.source import DataNotFoundError, locate_emopia
 from emopia_lightning.utils.cli import say_error
 from emopia_lightning.utils.instantiate import instantiate_callbacks, instantiate_loggers
@@ -160,7 +160,7 @@ def summary(metrics: dict[str, float], output_dir: str) -> str:
 def main(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg)
-    except (DataNotFoundError, MonitorError) as error:
+    except (DataNotFoundError, MonitorError, CheckpointError) as error:  # CheckpointError: pretrained=
         raise SystemExit(say_error(str(error))) from None
     except (MisconfigurationException, RuntimeError) as error:
         reason = _monitor_error(error)

@@ -22,7 +22,8 @@ SEGMENT_CONFIGS = [
 def test_every_config_reads_one_layout_and_the_shapes_agree(overrides, tmp_path, cache_dir):
     cfg = compose_train(overrides, tmp_path, cache_dir)
     if "layout" not in cfg.data:
-        assert cfg.data._target_.endswith("EmopiaClipDataModule")  # clip classifiers: no segments
+        # Clip classifiers (rolls or tokens): no segments.
+        assert cfg.data._target_.endswith(("EmopiaClipDataModule", "EmopiaTokenDataModule"))
         return
     layout = SegmentLayout.of(cfg.data.layout)
     datamodule = instantiate(cfg.data)

@@ -76,8 +76,10 @@ def test_every_model_and_experiment_config_runs_a_step(tmp_path, cache_dir):
             if key in cfg.model.get("net", {}):
                 cfg.model.net[key] = value
         metrics = train(cfg)
-        # Classifiers are tested; a GAN (test=false) reports its training losses.
-        assert ("test/acc" if cfg.test else "train/loss_g") in metrics, override
+        # Classifiers are tested; a GAN or a pretraining run (test=false) reports its training losses.
+        assert (
+            "test/acc" if cfg.test else {"musegan": "train/loss_g"}.get(cfg.model.name, "train/loss")
+        ) in metrics, override
 
 
 def test_a_run_names_broken_files_in_one_warning(tmp_path, real_clips, caplog):

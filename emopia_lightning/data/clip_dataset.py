@@ -1,4 +1,5 @@
-"""Clip-level roll sequences for sequence classifiers (LSTM and friends)."""
+"""Clip-level sequences for sequence classifiers: rolls (LSTM and friends), and what every clip
+dataset shares (positions in the corpus, targets) and how a batch is padded."""
 
 from __future__ import annotations
 
@@ -16,7 +17,19 @@ def roll_to_input(roll: np.ndarray, velocity: bool, max_frames: int | None) -> t
     return torch.from_numpy(roll[:max_frames].astype(np.float32) * scale)
 
 
-class ClipRollDataset(Dataset):
+class LabelledClips(Dataset):
+    """Clips of a corpus at ``positions`` (indices into it), with their class indices for ``task``."""
+
+    def __init__(self, corpus: ClipCorpus, positions: np.ndarray, task: str):
+        self.corpus = corpus
+        self.positions = np.asarray(positions)
+        self.targets = np.array([corpus.labels[i].target(task) for i in self.positions])
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+class ClipRollDataset(LabelledClips):
     """One item per clip: its roll as a float sequence and its class index.
 
     Items are ``(roll, target)`` with ``roll`` (frames, n_pitches) float32 in [0, 1] (velocity rolls
@@ -33,15 +46,10 @@ class ClipRollDataset(Dataset):
         velocity: bool,
         augment: Augment | None = None,
     ):
-        self.corpus = corpus
-        self.positions = np.asarray(positions)
-        self.targets = np.array([corpus.labels[i].target(task) for i in self.positions])
+        super().__init__(corpus, positions, task)
         self.max_frames = max_frames
         self.velocity = velocity
         self.augment = augment or Augment()
-
-    def __len__(self) -> int:
-        return len(self.positions)
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
         roll = self.corpus.clip_rows(self.positions[item])  # (frames, P)
@@ -51,9 +59,11 @@ class ClipRollDataset(Dataset):
         return self.augment(roll_to_input(window, self.velocity, None)), int(self.targets[item])
 
 
-def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pad clips to the batch's longest: (B, T, P) rolls, (B,) lengths, (B,) targets."""
+def pad_collate(
+    batch: list[tuple[torch.Tensor, int]], padding_value: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pad clips to the batch's longest: (B, T, P) rolls (or (B, T) token ids), (B,) lengths, (B,) targets."""
     rolls, targets = zip(*batch)
     lengths = torch.tensor([len(r) for r in rolls])
-    padded = torch.nn.utils.rnn.pad_sequence(list(rolls), batch_first=True)  # (B, T, P)
+    padded = torch.nn.utils.rnn.pad_sequence(list(rolls), batch_first=True, padding_value=padding_value)
     return padded, lengths, torch.tensor(targets)

@@ -12,6 +12,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
 from emopia_lightning.data.labels import class_names
+from emopia_lightning.models.optimisation import optimiser_and_schedule
 
 
 class EmotionClassifier(pl.LightningModule):
@@ -99,11 +100,6 @@ class EmotionClassifier(pl.LightningModule):
         self._keep_confusion("test")
 
     def configure_optimizers(self) -> dict:
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return {"optimizer": optimizer}
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": self.hparams.monitor, "interval": "epoch"},
-        }
+        return optimiser_and_schedule(
+            self.parameters(), self.optimizer_factory, self.scheduler_factory, self.hparams.monitor
+        )
