@@ -25,6 +25,13 @@ def plain(node):
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
+def fill_corpus_cache(hparams, spec: ClipSpec) -> None:
+    """A data module's ``prepare_data``: on one process only, parse the MIDI once and fill the cache
+    for ``setup`` to read (``setup`` names the skipped files, so a run warns once)."""
+    if hparams.cache_dir is not None:
+        load_corpus(locate_emopia(hparams.root), spec, hparams.cache_dir, hparams.progress, warn=False)
+
+
 class CorpusDataModule(pl.LightningDataModule):
     """Every clip rendered by ``self.spec``, split by ``hparams.split``, served per part.
 
@@ -48,11 +55,8 @@ class CorpusDataModule(pl.LightningDataModule):
         raise NotImplementedError
 
     def prepare_data(self) -> None:
-        # Runs on one process only: parse the MIDI once and fill the cache for setup() to read;
-        # setup() names the skipped files, so a run warns once.
-        if self.corpus is None and self.hparams.cache_dir is not None:
-            source = locate_emopia(self.hparams.root)
-            load_corpus(source, self.spec, self.hparams.cache_dir, self.hparams.progress, warn=False)
+        if self.corpus is None:
+            fill_corpus_cache(self.hparams, self.spec)
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:

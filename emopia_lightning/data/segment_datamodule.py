@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
+from emopia_lightning.data.corpus_datamodule import fill_corpus_cache
 from emopia_lightning.data.labels import class_names
 from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
@@ -129,9 +130,8 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
         return self.layout.net_shape
 
     def prepare_data(self) -> None:
-        if self.corpus is None and self.hparams.cache_dir is not None:
-            source = locate_emopia(self.hparams.root)
-            load_corpus(source, self.spec, self.hparams.cache_dir, self.hparams.progress, warn=False)
+        if self.corpus is None:
+            fill_corpus_cache(self.hparams, self.spec)
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
