@@ -25,12 +25,12 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import RunConfigInCheckpoints, load_model
-from emopia_lightning.models.musegan.module import MuseGAN
-from emopia_lightning.models.musegan.sampling import compose_pieces
-from emopia_lightning.render.audio import render_wav, renderer
-from emopia_lightning.render.midi import write_midi
-from emopia_lightning.render.roll_pictures import plot_piano_rolls
+from emopia_lightning.checkpoints import RunConfigInCheckpoints
+from emopia_lightning.composing.composer import compose as compose_pieces
+from emopia_lightning.composing.composer import load_composer
+from emopia_lightning.composing.pieces import write_pieces
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.render.audio import renderer
 from emopia_lightning.utils.runtime import plain_config
 
 WARM_UP = 20
@@ -90,15 +90,15 @@ def main() -> None:
         )
         checkpoint = Path(tmp) / "bench.ckpt"
         trainer.save_checkpoint(checkpoint)
-        loaded, _ = load_model(checkpoint, MuseGAN, "MuseGAN generator")
+        loaded, _ = load_composer(checkpoint)
         to_wav, with_png = [], []
         for seed in range(7):
             started = time.perf_counter()
-            piece = compose_pieces(loaded, torch.tensor([2]), 32, torch.Generator().manual_seed(seed))[0]
-            midi = write_midi(piece, Path(tmp) / f"piece{seed}.mid", loaded.layout)
-            render_wav(midi, midi.with_suffix(".wav"), use=args.renderer)
+            request = PieceRequest("sad", 32, 120, seed).checked()
+            pieces = list(zip([request], compose_pieces(loaded, [request])))
+            write_pieces(pieces, tmp, renderer=args.renderer, picture=None)
             to_wav.append(time.perf_counter() - started)
-            plot_piano_rolls([piece], ["Q3"], Path(tmp) / f"piece{seed}.png", loaded.layout)
+            write_pieces(pieces, tmp, wav=False, picture=f"piece{seed}.png", layout=loaded.layout)
             with_png.append(time.perf_counter() - started)
         print(
             f"after load, one 32-bar piece ({args.renderer or renderer()}): generate + MIDI + WAV median "

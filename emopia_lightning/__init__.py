@@ -7,6 +7,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
+from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.labels import num_classes
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.tokens import remi_vocab_size
@@ -19,7 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # (each generator step is n_critic + 1 optimiser steps) and `${conditional_classes:flag,n}` (0
 # classes builds unconditional nets); `${if_labelled:flag,x}` is x with labels, else 0 (the AC-GAN
 # head needs them). `${sweep_group:}` names a multirun's W&B group. `${remi_vocab_size:n}` is the
-# REMI vocabulary's size with n velocity bins (data.tokens), for the token models' embeddings.
+# REMI vocabulary's size with n velocity bins (data.tokens), for the token models' embeddings;
+# `${composer_vocab_size:n}` the Transformer composer's (REMI, EOS and the emotion conditions).
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 OmegaConf.register_new_resolver("num_classes", num_classes, replace=True)
 OmegaConf.register_new_resolver("multiply", lambda a, b: int(a) * int(b), replace=True)
@@ -32,6 +34,9 @@ OmegaConf.register_new_resolver(
     "conditional_classes", lambda conditional, n: int(n) if conditional else 0, replace=True
 )
 OmegaConf.register_new_resolver("remi_vocab_size", remi_vocab_size, replace=True)
+OmegaConf.register_new_resolver(
+    "composer_vocab_size", lambda n: ComposerVocabulary(int(n)).size, replace=True
+)
 OmegaConf.register_new_resolver("if_labelled", lambda conditional, x: x if conditional else 0, replace=True)
 
 

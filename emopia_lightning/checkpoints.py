@@ -99,7 +99,7 @@ def load_model(path: str | Path, expected: type, kind: str):
 
 def chosen_checkpoint(path: str | Path) -> Path:
     """A checkpoint file as given, or for a training run's folder the checkpoint it chose on
-    validation (``metrics.json``'s ``tested_checkpoint``)."""
+    validation (``metrics.json``'s ``tested_checkpoint``), else its last (a GAN chooses none)."""
     path = Path(path)
     if not path.is_dir():
         return path
@@ -107,9 +107,9 @@ def chosen_checkpoint(path: str | Path) -> Path:
     if not record_path.is_file():
         raise CheckpointError(f"{path}: no metrics.json; is this a finished training run's folder?")
     record = json.loads(record_path.read_text())
-    checkpoint = record.get("tested_checkpoint")
+    checkpoint = record.get("tested_checkpoint") or record.get("last_checkpoint")
     if not checkpoint:
-        raise CheckpointError(f"{path}: its metrics.json names no checkpoint chosen on validation")
+        raise CheckpointError(f"{path}: its metrics.json names no checkpoint")
     # The record holds an absolute path: a run folder moved or copied since uses its own file.
     own = path / "checkpoints" / Path(checkpoint).name
     return own if own.exists() else Path(checkpoint)

@@ -1,4 +1,4 @@
-"""Measure what a MuseGAN generator delivers: emotion control and musical closeness to EMOPIA.
+"""Measure what a composer (Transformer or MuseGAN) delivers: emotion control and musical closeness to EMOPIA.
 
 ``python -m emopia_lightning.evaluate_generator ckpt=GEN [ablation_ckpt=GEN_WITHOUT_LABELS] [judge=RUN] n=200``
 generates ``n`` segments per quadrant and has two judges of different kinds, each trained on real
@@ -13,6 +13,7 @@ checkpoint taken during training).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -24,10 +25,14 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
-from emopia_lightning.checkpoints import load_model
+from emopia_lightning.composing.composer import Composer, load_composer
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.generator_evaluation.coherence import clip_runs, successive_agreement
+from emopia_lightning.generator_evaluation.coherence import (
+    clip_runs,
+    repeated_bar_share,
+    successive_agreement,
+)
 from emopia_lightning.generator_evaluation.comparisons import arousal_claim, per_quadrant_comparison
 from emopia_lightning.generator_evaluation.emotion_control import (
     SegmentSet,
@@ -42,8 +47,6 @@ from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates,
 from emopia_lightning.generator_evaluation.judge import load_judge
 from emopia_lightning.generator_evaluation.music_metrics import METRICS, metric_table
 from emopia_lightning.generator_evaluation.report import write_report
-from emopia_lightning.models.musegan.module import MuseGAN
-from emopia_lightning.models.musegan.sampling import CONTINUITY
 from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
@@ -68,16 +71,14 @@ def real_segments(judge, held_out_part: str, layout: SegmentLayout) -> tuple[Seg
     return as_set([parts[held_out_part]]), as_set(parts.values())
 
 
-def _judges(cfg: DictConfig, generator_data: dict) -> dict:
+def _judges(cfg: DictConfig, layout: SegmentLayout) -> dict:
     """name -> judge: the feature judge first (the stronger), then the CNN judge if one is given."""
     judges = {}
     if cfg.feature_judge is not None or cfg.fast:
         candidates = JudgeCandidates.from_options(cfg.feature_judge)
-        judges["features"] = feature_judge(
-            generator_data, cfg.paths.data_dir, cfg.paths.cache_dir, candidates
-        )
+        judges["features"] = feature_judge(layout, cfg.paths.data_dir, cfg.paths.cache_dir, candidates)
     if cfg.judge and not cfg.fast:
-        judges["cnn"] = load_judge(cfg.judge, generator_data)
+        judges["cnn"] = load_judge(cfg.judge, layout)
     if not judges:
         raise ValueError("no judge: keep feature_judge (not null), or give judge=<a segment_judge run>")
     return judges
@@ -149,17 +150,19 @@ def _figures(
 
 def _check(cfg: DictConfig) -> None:
     if OmegaConf.is_missing(cfg, "ckpt"):
-        raise ValueError("ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt")
+        raise ValueError(
+            "ckpt=PATH is required: a composer checkpoint or run folder, e.g. outputs/demo/train"
+        )
     positive_count("n", cfg.n)
     if cfg.real_part not in ("train", "val", "test"):
         raise ValueError(f"real_part must be train, val or test, got {cfg.real_part!r}")
 
 
-def _load_generator(path: str) -> tuple[MuseGAN, dict]:
-    generator, config = load_model(path, MuseGAN, "MuseGAN generator")
-    if not generator.hparams.conditional:
+def _load_generator(path: str) -> Composer:
+    generator, _ = load_composer(path)
+    if not generator.follows_emotion:
         log.warning("%s was trained without labels (label_aug=false): expect chance-level control", path)
-    return generator, config
+    return generator
 
 
 def evaluate(cfg: DictConfig) -> dict:
@@ -167,24 +170,26 @@ def evaluate(cfg: DictConfig) -> dict:
     _check(cfg)
     started = time.perf_counter()
     out = Path(cfg.out)
-    generator, generator_config = _load_generator(cfg.ckpt)
-    judges = _judges(cfg, generator_config["data"])
+    generator = _load_generator(cfg.ckpt)
+    options = OmegaConf.to_container(cfg.options)
     layout = generator.layout
+    judges = _judges(cfg, layout)
     held_out, real = real_segments(next(iter(judges.values())), cfg.real_part, layout)
-    sets = {"generated": generated_segments(generator, cfg.n, cfg.seed, cfg.threshold), "real": held_out}
+    sets = {"generated": generated_segments(generator, cfg.n, cfg.seed, options), "real": held_out}
     if cfg.ablation_ckpt:
-        ablation, _ = _load_generator(cfg.ablation_ckpt)
-        sets["ablation"] = generated_segments(ablation, cfg.n, cfg.seed, cfg.threshold)
+        ablation = _load_generator(cfg.ablation_ckpt)
+        sets["ablation"] = generated_segments(ablation, cfg.n, cfg.seed, options)
     # judge name -> set name -> scores, keyed by the confusion figures' names
     emotion = {name: {part: judged(judge, s) for part, s in sets.items()} for name, judge in judges.items()}
     results = {
         "checkpoint": _shown(cfg.ckpt),
         "ablation_checkpoint": _shown(cfg.ablation_ckpt) if cfg.ablation_ckpt else None,
-        "ablation_label_aug": bool(ablation.hparams.conditional) if cfg.ablation_ckpt else None,
+        "composer": generator.description,
+        "ablation_label_aug": ablation.follows_emotion if cfg.ablation_ckpt else None,
         "judges": {name: _described(judge) for name, judge in judges.items()},
         "n_per_quadrant": cfg.n,
         "seed": cfg.seed,
-        "threshold": cfg.threshold,
+        "options": {k: v for k, v in options.items() if v is not None},
         "real_part": cfg.real_part,
         "emotion": emotion,
         "agreement": _agreement(emotion),
@@ -192,7 +197,7 @@ def evaluate(cfg: DictConfig) -> dict:
         "sparse_bars": {part: sparse_bar_share(s.rolls, layout.steps_per_bar) for part, s in sets.items()},
     }
     if cfg.pieces.n:
-        results["coherence"] = _coherence(cfg, generator, next(iter(judges.values())), real, layout)
+        results["coherence"] = _coherence(cfg, generator, options, next(iter(judges.values())), real)
     out.mkdir(parents=True, exist_ok=True)
     if not cfg.fast:
         results.update(_measure(cfg, out, emotion, {**sets, "held_out": held_out, "real": real}, layout))
@@ -202,24 +207,38 @@ def evaluate(cfg: DictConfig) -> dict:
     return results
 
 
-def _coherence(cfg: DictConfig, generator: MuseGAN, judge, real: SegmentSet, layout: SegmentLayout) -> dict:
-    """Long pieces: successive segments' key and pitch-class agreement (real clips; generated with
-    each of ``pieces.continuities``) and the judge's accuracy per segment position (the default
-    continuity)."""
+def _coherence(cfg: DictConfig, generator: Composer, options: dict, judge, real: SegmentSet) -> dict:
+    """Long pieces: successive segments' key and pitch-class agreement and the share of bars that
+    repeat the bar before (real clips; generated, and for a composer that chains phrases by a
+    continuity, with each of ``pieces.continuities`` too), and the judge's accuracy per segment
+    position."""
+    layout = generator.layout
     order = np.argsort(real.clips, kind="stable")
-    continuities = sorted({CONTINUITY, *cfg.pieces.continuities}, reverse=True)
+    real_runs = clip_runs(real.rolls[order], real.clips[order])
+    variants = {"generated": options}
+    if "continuity" in {f.name for f in dataclasses.fields(generator.options_type)}:
+        variants.update({f"continuity {c}": {**options, "continuity": c} for c in cfg.pieces.continuities})
     chained = {
-        f"continuity {c}": long_pieces(generator, cfg.pieces.n, cfg.pieces.bars, cfg.seed, cfg.threshold, c)
-        for c in continuities
+        name: long_pieces(generator, cfg.pieces.n, cfg.pieces.bars, cfg.seed, chosen)
+        for name, chosen in variants.items()
     }
-    agreement = {"real clips": successive_agreement(clip_runs(real.rolls[order], real.clips[order]), layout)}
-    agreement.update({name: successive_agreement(list(pieces), layout) for name, pieces in chained.items()})
-    pieces = chained[f"continuity {CONTINUITY}"]  # (4n, segments, steps, pitches, 2)
+    rows = {"real clips": (real_runs, [np.concatenate(run) for run in real_runs])}
+    rows.update(
+        {
+            name: (list(pieces), [p.reshape(-1, *p.shape[2:]) for p in pieces])
+            for name, pieces in chained.items()
+        }
+    )
+    agreement = {
+        name: {**successive_agreement(runs, layout), "repeated_bars": repeated_bar_share(whole, layout.steps_per_bar)}
+        for name, (runs, whole) in rows.items()
+    }  # fmt: skip
+    pieces = chained["generated"]  # (4n, segments, steps, pitches, 2)
     quadrants = np.repeat(np.arange(len(QUADRANTS)), cfg.pieces.n)
     by_position = [
         judged(judge, SegmentSet(pieces[:, k], quadrants))["accuracy"] for k in range(pieces.shape[1])
     ]
-    return {"bars": cfg.pieces.bars, "n_per_quadrant": cfg.pieces.n, "continuity": CONTINUITY,
+    return {"bars": cfg.pieces.bars, "n_per_quadrant": cfg.pieces.n,
             "successive_segments": agreement, "judged_by_position": by_position}  # fmt: skip
 
 

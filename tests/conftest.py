@@ -32,6 +32,21 @@ TINY_GAN = [
     "model.n_critic=2",
     "model.batch_size=4",
 ]
+# A Transformer composer of 2 narrow layers over 64-token windows, validated every 2 steps.
+TINY_COMPOSER = [
+    "model=transformer_composer",
+    "model.net.width=32",
+    "model.net.layers=2",
+    "model.net.heads=2",
+    "model.warmup_steps=1",
+    "data.window=64",
+    "data.batch_size=4",
+    "trainer.val_check_interval=2",
+    "trainer.limit_val_batches=2",
+    "callbacks.judged_emotion.every_n_steps=2",
+    "callbacks.judged_emotion.n=2",
+    "callbacks.samples.at_steps=[0]",
+]
 NO_WAV = ["callbacks.samples.wav=false"]
 
 # Tests share two cores with pytest itself: one torch thread each keeps steps fast.
@@ -146,6 +161,16 @@ def gan_checkpoint(tmp_path_factory, cache_dir) -> Path:
     folder = tmp_path_factory.mktemp("gan")
     train(compose_train([*TINY_GAN, *NO_WAV, "model.generator_steps=3"], folder, cache_dir))
     return folder / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def composer_checkpoint(tmp_path_factory, cache_dir) -> Path:
+    """A tiny Transformer composer after 4 steps: its run folder (the checkpoint chosen on validation)."""
+    from emopia_lightning.train import train
+
+    folder = tmp_path_factory.mktemp("composer")
+    train(compose_train([*TINY_COMPOSER, *NO_WAV, "trainer.max_steps=4"], folder, cache_dir))
+    return folder
 
 
 @pytest.fixture(scope="session")

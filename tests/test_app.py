@@ -11,10 +11,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import open_dict
 
-from conftest import CONF_DIR, NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, emopia_root, make_midi
+from conftest import CONF_DIR, NO_WAV, TINY_COMPOSER, TINY_FEATURE_JUDGE, emopia_root, make_midi
 from emopia_lightning.app.__main__ import serve
 from emopia_lightning.app.actions import PageActions
-from emopia_lightning.app.composer import Composer, Request
+from emopia_lightning.app.composer import Composers
 from emopia_lightning.app.emotion_reading import (
     ClassifierReader,
     FeatureJudgeReader,
@@ -22,6 +22,8 @@ from emopia_lightning.app.emotion_reading import (
     read_upload,
 )
 from emopia_lightning.app.workspace import Workspace
+from emopia_lightning.composing.composer import load_composer
+from emopia_lightning.composing.request import PieceRequest, RequestError
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
@@ -30,8 +32,9 @@ LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are fa
 
 
 @pytest.fixture(scope="module")
-def composer(gan_checkpoint):
-    return Composer.load(gan_checkpoint, threshold=LOW_THRESHOLD)
+def composers(gan_checkpoint, composer_checkpoint):
+    checkpoints = {"transformer": composer_checkpoint, "musegan": gan_checkpoint}
+    return Composers.load(checkpoints, options={"musegan": {"threshold": LOW_THRESHOLD}})
 
 
 @pytest.fixture
@@ -42,24 +45,38 @@ def workspace(tmp_path):
 
 
 def test_a_request_is_named_after_what_makes_it_and_refuses_what_is_not_offered():
-    assert Request("sad", 16, 120, 42).checked().name == "sad-Q3_seed-42_16-bars_120-bpm"
-    assert Request("q1", 8.0, 96.5, 0).checked().name == "happy-Q1_seed-0_8-bars_96.5-bpm"
+    assert PieceRequest("sad", 16, 120, 42).checked().name == "sad-Q3_seed-42_16-bars_120-bpm"
+    assert PieceRequest("q1", 8.0, 96.5, 0).checked().name == "happy-Q1_seed-0_8-bars_96.5-bpm"
     for bad, says in [
-        (Request("gloomy", 16, 120, 0), "unknown emotion"),
-        (Request("sad", 7, 120, 0), "8 to 64 bars"),
-        (Request("sad", 65, 120, 0), "8 to 64 bars"),
-        (Request("sad", 16.5, 120, 0), "whole number"),
-        (Request("sad", 16, 10, 0), "40 to 220 bpm"),
-        (Request("sad", 16, 120, -1), "seed must be"),
-        (Request("sad", 16, 120, None), "whole number"),
+        (PieceRequest("gloomy", 16, 120, 0), "unknown emotion"),
+        (PieceRequest("sad", 0, 120, 0), "1 to 256 bars"),
+        (PieceRequest("sad", 257, 120, 0), "1 to 256 bars"),
+        (PieceRequest("sad", 16.5, 120, 0), "whole number"),
+        (PieceRequest("sad", 16, 10, 0), "40 to 220 bpm"),
+        (PieceRequest("sad", 16, "fast", 0), "tempo must be a number"),
+        (PieceRequest("sad", 16, 120, -1), "seed must be"),
+        (PieceRequest("sad", 16, 120, None), "whole number"),
     ]:
-        with pytest.raises(ValueError, match=says):
+        with pytest.raises(RequestError, match=says):
             bad.checked()
 
 
-def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_again(composer, workspace):
-    piece = composer.compose(Request("calm", 8, 90, 7), workspace.new_folder())
-    assert piece.name == "calm-Q4_seed-7_8-bars_90-bpm"
+def test_the_page_offers_8_to_64_bars_and_only_its_composers(composers, workspace):
+    for bars in (7, 65):
+        with pytest.raises(RequestError, match="8 to 64 bars"):
+            composers.compose(PieceRequest("sad", bars, 120, 0), workspace.new_folder())
+    with pytest.raises(RequestError, match="no composer 'mozart' here; choose one of transformer, musegan"):
+        composers.compose(PieceRequest("sad", 8, 120, 0), workspace.new_folder(), "mozart")
+    with pytest.raises(RequestError, match="guidance: not an option of the musegan"):
+        Composers(composers.loaded, options={"musegan": {"guidance": 2.0}})
+
+
+@pytest.mark.parametrize("which", ["transformer", "musegan"])
+def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_again(
+    composers, workspace, which
+):
+    piece = composers.compose(PieceRequest("calm", 8, 90, 7), workspace.new_folder(), which)
+    assert piece.name == f"calm-Q4_seed-7_8-bars_90-bpm_{which}"
     assert piece.midi.name == f"{piece.name}.mid" and piece.roll.name == f"{piece.name}.png"
     score = symusic.Score(str(piece.midi))
     assert score.tempos[0].qpm == pytest.approx(90)
@@ -68,17 +85,17 @@ def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_a
     assert notes.end_s.max() == pytest.approx(8 * 4 * 60 / 90)
     if piece.wav is not None:  # audio where a renderer is installed (make install gives one)
         assert piece.wav.name == f"{piece.name}.wav" and piece.wav.stat().st_size > 100_000
-    again = composer.compose(Request("Q4", 8, 90, 7), workspace.new_folder())
-    other = composer.compose(Request("Q4", 8, 90, 8), workspace.new_folder())
+    again = composers.compose(PieceRequest("Q4", 8, 90, 7), workspace.new_folder(), which)
+    other = composers.compose(PieceRequest("Q4", 8, 90, 8), workspace.new_folder(), which)
     assert again.midi.read_bytes() == piece.midi.read_bytes()  # the name is enough to get it again
     assert other.midi.read_bytes() != piece.midi.read_bytes()
 
 
 def test_a_generator_trained_without_labels_is_refused(gan_checkpoint):
-    model = Composer.load(gan_checkpoint).model
+    model, _ = load_composer(gan_checkpoint)
     model.hparams.conditional = False
     with pytest.raises(ValueError, match="label_aug=false"):
-        Composer(model, gan_checkpoint, {})
+        Composers({"musegan": (model, gan_checkpoint)})
 
 
 def test_uploads_that_are_too_large_or_not_midi_are_refused_by_name(tmp_path, real_clips):
@@ -97,9 +114,9 @@ def test_uploads_that_are_too_large_or_not_midi_are_refused_by_name(tmp_path, re
 
 
 @pytest.fixture(scope="module")
-def judge_reader(composer, cache_dir):
+def judge_reader(composers, cache_dir):
     judge = feature_judge(
-        composer.run_config["data"], str(emopia_root()), str(cache_dir),
+        composers.composer().layout, str(emopia_root()), str(cache_dir),
         JudgeCandidates.from_options(TINY_FEATURE_JUDGE),
     )  # fmt: skip
     return FeatureJudgeReader(judge)
@@ -138,9 +155,9 @@ def test_a_classifier_checkpoint_reads_the_same_probabilities_predict_gives(
 
 
 def test_the_page_actions_write_a_chart_or_refuse_with_the_files_name(
-    composer, judge_reader, workspace, real_clips
+    composers, judge_reader, workspace, real_clips
 ):
-    actions = PageActions(composer, judge_reader, workspace)
+    actions = PageActions(composers, judge_reader, workspace)
     stem, blob = next(iter(real_clips.items()))
     upload = workspace.root / f"{stem}.mid"
     upload.write_bytes(blob)
@@ -177,11 +194,13 @@ def _app_config(**values):
 def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(
     tmp_path, classifier_checkpoint, gan_checkpoint, capsys
 ):
+    missing = tmp_path / "missing"
     for values, says in [
-        ({"generator": tmp_path / "missing.ckpt"}, "missing.ckpt: no such checkpoint"),
-        ({"generator": classifier_checkpoint}, "not a MuseGAN generator"),
-        ({"generator": gan_checkpoint, "classifier": gan_checkpoint}, "not a emotion classifier"),
-    ]:
+        ({"generators.transformer": classifier_checkpoint, "generators.musegan": missing}, "not a composer"),
+        ({"generators.transformer": gan_checkpoint, "generators.musegan": missing, "classifier": gan_checkpoint},
+         "not a emotion classifier"),
+        ({"generators.transformer": missing, "generators.musegan": missing}, "no composer to offer"),
+    ]:  # fmt: skip
         with pytest.raises(SystemExit) as ended:
             serve(_app_config(**values))
         assert ended.value.code == 2
@@ -193,12 +212,13 @@ def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(
 def test_without_a_generator_it_trains_one_first_and_then_uses_it(tmp_path):
     from emopia_lightning.app.__main__ import make_run_generator
 
-    tiny = [*TINY_GAN, *NO_WAV, "model.generator_steps=2", "callbacks.judged_emotion=null", "logger=none"]
-    checkpoint = make_run_generator(tmp_path / "train", tiny)
-    assert checkpoint == tmp_path / "train" / "checkpoints" / "last.ckpt" and checkpoint.is_file()
-    written = checkpoint.stat().st_mtime_ns
-    assert make_run_generator(tmp_path / "train", tiny) == checkpoint  # found, not trained again
-    assert checkpoint.stat().st_mtime_ns == written
+    tiny = [*TINY_COMPOSER, *NO_WAV, "trainer.max_steps=2", "callbacks.judged_emotion=null", "logger=none"]
+    run = make_run_generator(tmp_path / "train", tiny)
+    assert run == tmp_path / "train" and (run / "metrics.json").is_file()
+    written = (run / "metrics.json").stat().st_mtime_ns
+    assert make_run_generator(tmp_path / "train", tiny) == run  # found, not trained again
+    assert (run / "metrics.json").stat().st_mtime_ns == written
+    assert load_composer(run)[0].description.startswith("transformer_composer")
 
 
 def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):

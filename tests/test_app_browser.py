@@ -33,15 +33,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, gan_checkpoint, classifier_checkpoint):
-    """(URL, the server's temp root, the process): the page as `make serve` starts it, on a free port."""
+def served(tmp_path_factory, gan_checkpoint, composer_checkpoint, classifier_checkpoint):
+    """(URL, the server's temp root, the process): the page as `make serve` starts it, on a free port,
+    offering a tiny Transformer composer (the default) and a tiny MuseGAN."""
     folder = tmp_path_factory.mktemp("app")
     temp_root = folder / "tmp"
     temp_root.mkdir()
     port = _free_port()
     command = [
-        sys.executable, "-m", "emopia_lightning.app", f"generator={gan_checkpoint}",
-        f"classifier={classifier_checkpoint}", f"port={port}", "threshold=0.02",  # a 3-step generator
+        sys.executable, "-m", "emopia_lightning.app", f"generators.transformer={composer_checkpoint}",
+        f"generators.musegan={gan_checkpoint}", "+composer_options.musegan.threshold=0.02",  # a 3-step GAN
+        f"classifier={classifier_checkpoint}", f"port={port}",
         f"paths.data_dir={emopia_root()}", f"hydra.run.dir={folder / 'run'}",
     ]  # fmt: skip
     env = {**os.environ, "TMPDIR": str(temp_root), "OMP_NUM_THREADS": "1"}
@@ -82,17 +84,20 @@ def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_uploa
     length = page.get_by_label("number input for Length (bars)")
     length.fill("8")
     length.press("Enter")
-    page.get_by_role("button", name="Compose", exact=True).click()
-    page.wait_for_selector("audio[src]", state="attached", timeout=60_000)  # the player holds the WAV
-    page.get_by_text("sad-Q3_seed-0_8-bars_120-bpm").first.wait_for()
-
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download MIDI").click()
-    assert download.value.suggested_filename == "sad-Q3_seed-0_8-bars_120-bpm.mid"
-    midi = tmp_path / download.value.suggested_filename
-    download.value.save_as(midi)
-    assert read_notes(midi.read_bytes()).end_beat.max() == 8 * 4  # 8 bars of 4/4, to the last beat
-    page.screenshot(path=tmp_path / "compose.png", full_page=True)
+    for composer in ("transformer", "musegan"):  # the first is chosen unless the creator picks another
+        if composer != "transformer":
+            page.get_by_label(composer, exact=True).check()
+        name = f"sad-Q3_seed-0_8-bars_120-bpm_{composer}"
+        page.get_by_role("button", name="Compose", exact=True).click()
+        page.get_by_text(name).first.wait_for(timeout=60_000)
+        page.wait_for_selector("audio[src]", state="attached", timeout=60_000)  # the player holds the WAV
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download MIDI").click()
+        assert download.value.suggested_filename == f"{name}.mid"
+        midi = tmp_path / download.value.suggested_filename
+        download.value.save_as(midi)
+        assert read_notes(midi.read_bytes()).end_beat.max() == 8 * 4  # 8 bars of 4/4, to the last beat
+        page.screenshot(path=tmp_path / f"compose_{composer}.png", full_page=True)
 
     page.get_by_role("tab", name="What emotion is this?").click()
     broken = tmp_path / "broken.mid"
@@ -101,7 +106,7 @@ def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_uploa
     page.get_by_text("broken.mid is not a MIDI file this page can read").wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
     page.screenshot(path=tmp_path / "read.png", full_page=True)
-    assert (tmp_path / "compose.png").stat().st_size > 50_000 and (
+    assert (tmp_path / "compose_transformer.png").stat().st_size > 50_000 and (
         tmp_path / "read.png"
     ).stat().st_size > 10_000
 

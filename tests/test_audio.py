@@ -8,8 +8,9 @@ import pytest
 import symusic
 
 from conftest import piece_of
-from emopia_lightning.data.segment_layout import SegmentLayout
-from emopia_lightning.models.musegan.pieces import write_pieces
+from emopia_lightning.composing.pieces import write_pieces
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.data.segment_layout import SegmentLayout, piece_to_notes
 from emopia_lightning.render import audio
 from emopia_lightning.render.midi import write_midi
 
@@ -65,11 +66,14 @@ def test_without_a_soundfont_pieces_are_still_written_and_the_reason_logged_once
     tmp_path, monkeypatch, caplog
 ):
     monkeypatch.setenv("SOUNDFONT", str(tmp_path / "missing.sf2"))
-    pieces = np.stack([piece_of([(0, 4, 38, 80)], 64)] * 2)
-    written = write_pieces(pieces, ["a", "b"], tmp_path, LAYOUT)
-    assert [p.name for p in written["midi"]] == ["a.mid", "b.mid"] and written["wav"] == []
+    notes = piece_to_notes(piece_of([(0, 4, 38, 80)], 64), LAYOUT)
+    pieces = [(PieceRequest("Q1", 4, 120, seed).checked(), notes) for seed in (0, 1)]
+    written = write_pieces(pieces, tmp_path, layout=LAYOUT, names=["a", "b"])
+    assert [p.name for p in written.midi] == ["a.mid", "b.mid"] and written.wav == []
+    assert all(p.audio_note.startswith("no WAV audio: no General MIDI soundfont") for p in written.pieces)
     assert [r.getMessage() for r in caplog.records if "no WAV audio" in r.getMessage()] == [
-        f"no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2); MIDI and PNG written to {tmp_path}"
+        "no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2); MIDI and the picture "
+        f"written to {tmp_path}"
     ]
 
 

@@ -14,18 +14,16 @@ from omegaconf import OmegaConf
 
 from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root
 from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.checkpoints import CheckpointError
+from emopia_lightning.composing.composer import load_composer
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.rolls import BeatRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.evaluate_generator import _shown, evaluate, generated_segments
 from emopia_lightning.generator_evaluation.judge import load_judge
-from emopia_lightning.models.musegan.module import MuseGAN
-from emopia_lightning.models.musegan.sampling import CONTINUITY
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
-SEGMENT_SHAPE = {"layout": SegmentLayout().key()}  # a generator's data config, as its checkpoint holds it
 TINY_JUDGE = [
     "experiment=segment_judge",
     "model.net.channels=[4,4,4,4,4,4]",
@@ -63,7 +61,7 @@ def generators(tmp_path_factory, cache_dir):
 def _config(tmp_path, cache_dir, **values):
     # threshold 0.02: the tiny generators are a few steps from their start at 5 % density.
     base = {
-        "n": 3, "seed": 0, "threshold": 0.02, "real_part": "test", "qualified_steps": 2, "examples": 1,
+        "n": 3, "seed": 0, "options": {"threshold": 0.02}, "real_part": "test", "qualified_steps": 2, "examples": 1,
         "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
         "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
         "pieces": {"n": 2, "bars": 12, "continuities": [0.0]},
@@ -80,17 +78,24 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
         judge=str(judge_run),
     )  # fmt: skip
     results = evaluate(cfg)
-    judge = load_judge(judge_run, SEGMENT_SHAPE)
+    judge = load_judge(judge_run, SegmentLayout())
     held_out = judge.real_segments().datasets["test"]
     assert results["ablation_label_aug"] is False
     coherence = results["coherence"]  # 2 pieces per quadrant of 3 segments: 2 successive pairs each
     assert len(coherence["judged_by_position"]) == 3
-    assert coherence["successive_segments"][f"continuity {CONTINUITY}"]["pairs"] == 16
-    real_pairs = coherence["successive_segments"]["real clips"]
+    rows = coherence["successive_segments"]
+    assert sorted(rows) == [
+        "continuity 0.0",
+        "generated",
+        "real clips",
+    ]  # a MuseGAN's phrases chained two ways
+    assert rows["generated"]["pairs"] == 16
+    real_pairs = rows["real clips"]
     assert (
         real_pairs["pairs"] > 3000
         and 0.3 < real_pairs["same_key"] < 1
         and 0.5 < real_pairs["pitch_class_cosine"] < 1
+        and 0 < real_pairs["repeated_bars"] < 0.5  # pop piano repeats some bars, not most
     )
     assert "## Long pieces (12 bars, 2 per quadrant)" in (tmp_path / "report" / "report.md").read_text()
     for name in ("features", "cnn"):  # two judges of different kinds, each on every set
@@ -129,8 +134,8 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     spec = BeatRollSpec.of(SegmentLayout())
     clips = sorted((tmp_path / "clips").rglob("*.mid"))
     assert [c.parent.name for c in clips] == ["Q1"] * 3 + ["Q2"] * 3 + ["Q3"] * 3 + ["Q4"] * 3
-    generator, _ = load_model(generators["true"], MuseGAN, "generator")
-    generated = generated_segments(generator, 3, 0, cfg.threshold)
+    generator, _ = load_composer(generators["true"])
+    generated = generated_segments(generator, 3, 0, cfg.options)
     first_q2 = generated.rolls[generated.quadrants == 1][0]
     again = spec.render(read_notes((tmp_path / "clips" / "Q2" / "Q2_000.mid").read_bytes())).reshape(
         -1, 84, 2
@@ -155,9 +160,9 @@ def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generat
 
 
 def test_the_same_seed_generates_the_same_segments(generators):
-    generator, _ = load_model(generators["true"], MuseGAN, "generator")
-    first = generated_segments(generator, 2, 7, 0.5)
-    again = generated_segments(generator, 2, 7, 0.5)
+    generator, _ = load_composer(generators["true"])
+    first = generated_segments(generator, 2, 7, {"threshold": 0.5})
+    again = generated_segments(generator, 2, 7, {"threshold": 0.5})
     assert first.rolls.shape == (8, 64, 84, 2) and first.quadrants.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert np.array_equal(first.rolls, again.rolls)
 
@@ -165,13 +170,13 @@ def test_the_same_seed_generates_the_same_segments(generators):
 def test_a_moved_judge_run_still_finds_its_checkpoint(tmp_path, judge_run, generators):
     moved = tmp_path / "moved_judge"
     shutil.copytree(judge_run, moved)  # metrics.json still names the old absolute path
-    judge = load_judge(moved, SEGMENT_SHAPE)
+    judge = load_judge(moved, SegmentLayout())
     assert judge.checkpoint.parent == moved / "checkpoints" and judge.checkpoint.exists()
 
 
 def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):
     with pytest.raises(CheckpointError, match="reads other segments than the generator writes \\(bars\\)"):
-        load_judge(judge_run, {"layout": {**SEGMENT_SHAPE["layout"], "bars": 2}})
+        load_judge(judge_run, SegmentLayout(bars=2))
     # A generator checkpoint given as the judge.
     with pytest.raises(CheckpointError, match="not a segment judge"):
         evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(generators["true"])))
@@ -214,6 +219,20 @@ def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
     assert job["metrics"]["sparse_bars/generated"] == results["sparse_bars"]["generated"]
 
 
+def test_a_transformer_composer_is_judged_the_same_way(tmp_path, composer_checkpoint, cache_dir):
+    cfg = _config(tmp_path, cache_dir, ckpt=str(composer_checkpoint), judge="unused", fast=True, n=2,
+                  options={"guidance": 1.5}, pieces={"n": 1, "bars": 8, "continuities": [0.0]})  # fmt: skip
+    results = evaluate(cfg)
+    assert results["composer"] == "transformer_composer (emotion-conditioned)"
+    assert results["options"] == {"guidance": 1.5}
+    generated = results["emotion"]["features"]["generated"]
+    assert np.sum(generated["confusion"], axis=1).tolist() == [2, 2, 2, 2]
+    assert sorted(results["coherence"]["successive_segments"]) == ["generated", "real clips"]  # no continuity
+    assert results["coherence"]["successive_segments"]["generated"]["pairs"] == 4  # 4 pieces of 2 segments
+    with pytest.raises(ValueError, match="threshold: not an option of the transformer_composer"):
+        evaluate(OmegaConf.merge(cfg, {"options": {"threshold": 0.5}}))
+
+
 @pytest.mark.slow  # a subprocess; the train and generate commands' one-line errors stay in the fast suite
 def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "EMOPIA_ROOT": str(emopia_root())}
@@ -223,7 +242,7 @@ def test_evaluate_command_without_a_checkpoint_says_so_in_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: ckpt=PATH is required: a MuseGAN checkpoint, e.g. <run>/checkpoints/last.ckpt"
+        "error: ckpt=PATH is required: a composer checkpoint or run folder, e.g. outputs/demo/train"
     ]
 
 

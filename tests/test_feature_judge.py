@@ -22,13 +22,12 @@ from emopia_lightning.generator_evaluation.segment_features import segment_featu
 from emopia_lightning.train import train
 
 FMT = SegmentLayout()
-DATA = {"layout": FMT.key(), "hop_bars": None}  # the generator's data config, as a checkpoint holds it
 
 
 @pytest.fixture(scope="module")
 def judge(cache_dir):
     candidates = JudgeCandidates.from_options(TINY_FEATURE_JUDGE)
-    return feature_judge(DATA, str(emopia_root()), str(cache_dir), candidates)
+    return feature_judge(FMT, str(emopia_root()), str(cache_dir), candidates)
 
 
 def test_segment_notes_are_the_notes_of_the_piece_at_120_bpm():
@@ -73,7 +72,7 @@ def test_the_judge_is_fitted_on_training_songs_and_cached(judge, cache_dir):
     entries = list(cache_dir.glob("feature_judge-*"))
     assert all(sorted(p.name for p in entry.iterdir()) == ["judge.json", "judge.skops"] for entry in entries)
     again = feature_judge(
-        DATA, str(emopia_root()), str(cache_dir),
+        FMT, str(emopia_root()), str(cache_dir),
         JudgeCandidates.from_options(TINY_FEATURE_JUDGE),
     )  # fmt: skip
     assert again.record == record and len(list(cache_dir.glob("feature_judge-*"))) == len(entries)  # read

@@ -12,12 +12,12 @@ from omegaconf import OmegaConf
 from conftest import compose_train, emopia_root, piece_of
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import CheckpointError
+from emopia_lightning.composing.endings import cut_to_bars, end_on_chord
 from emopia_lightning.data.labels import parse_emotion
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
-from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
+from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout, piece_to_notes
 from emopia_lightning.generate import generate
-from emopia_lightning.models.musegan.sampling import end_on_chord
 from emopia_lightning.render.midi import piece_to_score, write_midi
 from emopia_lightning.utils.runtime import plain_config
 
@@ -45,26 +45,34 @@ def test_the_midi_writer_starts_a_note_held_in_from_before_and_one_running_to_th
     assert _score_notes(piece) == [(0, 360, 22, 55), (1200, 720, 105, 90)]
 
 
+def _ended_notes(piece, bars: int, ending=end_on_chord) -> list[tuple[int, int, int, int]]:
+    track = ending(piece_to_notes(piece, LAYOUT), bars, 120.0).to_score(120.0).tracks[0]
+    return [(n.start, n.duration, n.pitch, n.velocity) for n in track.notes]
+
+
 def test_the_final_chord_holds_the_last_bars_first_beat_to_the_end():
     steps = 2 * LAYOUT.steps_per_bar  # two bars
     piece = piece_of(
         [(0, 20, 10, 60), (17, 3, 38, 90), (18, 2, 42, 80), (24, 2, 45, 70), (28, 4, 50, 64)], steps
     )
-    ended = end_on_chord(piece, LAYOUT)
-    # Bar 2 starts at step 16; its first onset is at 17: the chord is what is struck in 17..20.
-    assert _score_notes(ended) == [
+    # Bar 2 starts at step 16; its first onset is at 17: the chord is what is struck in 17..20,
+    # and the note held from bar 1 stops where the chord starts.
+    assert _ended_notes(piece, 2) == [
         (0, 17 * 120, 32, 60),
         (17 * 120, 15 * 120, 60, 90),
         (17 * 120, 15 * 120, 64, 80),
     ]
-    assert np.array_equal(ended[:17], piece[:17])  # bar 1 and the first step of bar 2 unchanged
 
 
 def test_the_final_chord_of_a_silent_last_bar_is_the_last_onset_and_silence_stays_silent():
     piece = piece_of([(2, 2, 38, 90), (5, 1, 45, 70)], 32)
-    assert _score_notes(end_on_chord(piece, LAYOUT)) == [(240, 240, 60, 90), (600, 27 * 120, 67, 70)]
-    silent = np.zeros((32, 84, 2), np.uint8)
-    assert np.array_equal(end_on_chord(silent, LAYOUT), silent)
+    assert _ended_notes(piece, 2) == [(240, 240, 60, 90), (600, 27 * 120, 67, 70)]
+    assert _ended_notes(np.zeros((32, 84, 2), np.uint8), 2) == []
+
+
+def test_a_piece_is_cut_to_its_bars_and_a_note_sounding_at_the_end_stops_there():
+    piece = piece_of([(2, 2, 38, 90), (12, 10, 45, 70), (17, 3, 50, 60)], 32)
+    assert _ended_notes(piece, 1, cut_to_bars) == [(240, 240, 60, 90), (12 * 120, 4 * 120, 67, 70)]
 
 
 def test_a_real_segment_survives_midi_and_back(tmp_path, real_clips):
@@ -85,27 +93,27 @@ def test_emotions_by_quadrant_or_name(text, index):
     assert parse_emotion(text) == index
 
 
-def _generate_config(**values):
-    base = {"emotion": "Q1", "n": 1, "seed": 0, "bars": 4, "qpm": 120, "continuity": 0.2,
-            "final_chord": True, "threshold": 0.5, "wav": False}  # fmt: skip
+def _generate_config(options=None, **values):
+    base = {"emotion": "Q1", "n": 1, "seed": 0, "bars": 4, "qpm": 120, "wav": False, "options": options or {}}
     return OmegaConf.create({**base, **values})
 
 
 def test_generate_writes_midi_that_reads_back_for_a_named_emotion(tmp_path, gan_checkpoint):
     # A few steps from a start at 5 % density: a low threshold, so that the untrained nets sound.
     cfg = _generate_config(
-        ckpt=str(gan_checkpoint), emotion="sad", n=2, bars=6, threshold=0.02, out=str(tmp_path)
+        {"threshold": 0.02}, ckpt=str(gan_checkpoint), emotion="sad", n=2, bars=6, out=str(tmp_path)
     )
     result = generate(cfg)
-    assert sorted(p.name for p in result["written"]["midi"]) == ["Q3_00.mid", "Q3_01.mid"]
+    names = ["sad-Q3_seed-0_6-bars_120-bpm.mid", "sad-Q3_seed-1_6-bars_120-bpm.mid"]
+    assert sorted(p.name for p in result["written"].midi) == names
     assert (tmp_path / "piano_roll.png").stat().st_size > 5000
-    for path in result["written"]["midi"]:
+    for path in result["written"].midi:
         notes = read_notes(path.read_bytes())
         assert len(notes) > 0 and notes.pitch.min() >= 22 and notes.pitch.max() <= 105
         assert notes.end_beat.max() == 6 * 4  # 6 bars (two segments, cut), the final chord held to the end
         assert len(set(notes.velocity.tolist())) > 1  # dynamics, not one velocity
-    again = generate(_generate_config(**{**cfg, "out": str(tmp_path / "again")}))
-    first, second = (r["written"]["midi"][0].read_bytes() for r in (result, again))
+    again = generate(OmegaConf.merge(cfg, {"out": str(tmp_path / "again")}))
+    first, second = (r["written"].midi[0].read_bytes() for r in (result, again))
     assert first == second  # the seed fixes the music
 
 
@@ -132,9 +140,10 @@ def test_pieces_share_their_style_latent_and_walk_their_temporal_latents(gan_che
     [
         ({"n": 0}, "n must be a whole number"),
         ({"n": "abc"}, "n must be a whole number"),
-        ({"bars": 0}, "bars must be a whole number"),
-        ({"qpm": 0}, "qpm must be a positive tempo"),
-        ({"continuity": 1.0}, "continuity must be in"),
+        ({"bars": 0}, "length must be 1 to 256 bars"),
+        ({"qpm": 0}, "tempo must be 40 to 220 bpm"),
+        ({"options": {"continuity": 1.0}}, r"continuity must be in \[0, 1\)"),
+        ({"options": {"guidance": 2.0}}, "guidance: not an option of the musegan"),
         ({"ckpt": "???"}, "ckpt=PATH is required"),
     ],
 )
@@ -154,7 +163,7 @@ def test_generate_refuses_a_classifier_checkpoint(tmp_path, cache_dir):
     config = plain_config(compose_train([], tmp_path, cache_dir))
     classifier = tmp_path / "classifier.ckpt"
     torch.save({"run_config": config, "state_dict": {}}, classifier)
-    with pytest.raises(CheckpointError, match="EmotionClassifier checkpoint, not a MuseGAN"):
+    with pytest.raises(CheckpointError, match="EmotionClassifier checkpoint, not a composer"):
         generate(_generate_config(ckpt=str(classifier), out=str(tmp_path)))
 
 

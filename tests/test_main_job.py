@@ -1,5 +1,6 @@
-"""The README's main job (``make run``) end to end at tiny size, as a user runs it: train the GAN
-with the default W&B logger (offline), generate a 16-bar piece per emotion, judge emotion control."""
+"""The README's main job (``make run``) end to end at tiny size, as a user runs it: train the
+Transformer composer with the default W&B logger (offline), compose a 16-bar piece per emotion from
+its run folder, judge emotion control."""
 
 import os
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import symusic
 
-from conftest import TINY_GAN, emopia_root
+from conftest import TINY_COMPOSER, emopia_root
 from emopia_lightning import PROJECT_ROOT
 
 
@@ -28,27 +29,26 @@ def _run(module: str, args: list[str], cache_dir) -> subprocess.CompletedProcess
 def test_the_main_job_writes_midi_wav_and_png_for_every_emotion(tmp_path, cache_dir):
     judge = "{svm: [[1.0, 1.0]], svm_shares: [0.5], trees: 20}"  # conftest's TINY_FEATURE_JUDGE
     train_dir, generated = tmp_path / "train", tmp_path / "generated"
-    _run("train", [*TINY_GAN, "model.generator_steps=4", "callbacks.judged_emotion.every_n_steps=2",
-                   "callbacks.judged_emotion.n=2", f"callbacks.judged_emotion.candidates={judge}",
+    _run("train", [*TINY_COMPOSER, "trainer.max_steps=4", f"callbacks.judged_emotion.candidates={judge}",
                    "extras.print_config=false", f"hydra.run.dir={train_dir}"], cache_dir)  # fmt: skip
     # W&B holds the samples' piano rolls and their audio.
     media = list((train_dir / "wandb").glob("offline-run-*/files/media/*/samples/*"))
     assert {p.suffix for p in media} >= {".png", ".wav"}
-    ckpt = train_dir / "checkpoints" / "last.ckpt"
-    # threshold 0.02: four generator steps from a 5 % start sound only below one half
-    out = _run("generate", [f"ckpt={ckpt}", "emotion=all", "n=1", "bars=16", "threshold=0.02", f"out={generated}",
+    # The run folder: the checkpoint it chose on validation loss.
+    out = _run("generate", [f"ckpt={train_dir}", "emotion=all", "n=1", "bars=16", f"out={generated}",
                             f"paths.log_dir={tmp_path}/logs"], cache_dir)  # fmt: skip
     assert "Wrote 4 MIDI, 4 WAV and piano_roll.png" in out.stdout
-    for quadrant in ("Q1", "Q2", "Q3", "Q4"):
-        score = symusic.Score(str(generated / f"{quadrant}_00.mid"))
+    for name in ("happy-Q1", "tense-Q2", "sad-Q3", "calm-Q4"):
+        stem = generated / f"{name}_seed-0_16-bars_120-bpm"
+        score = symusic.Score(str(stem.with_suffix(".mid")))
         assert score.end() == 16 * 4 * score.ticks_per_quarter  # 16 bars, ending on a held chord
-        assert (generated / f"{quadrant}_00.wav").stat().st_size > 44100 * 2 * 2 * 32  # 32 s of stereo
+        assert stem.with_suffix(".wav").stat().st_size > 44100 * 2 * 2 * 32  # 32 s of stereo
     assert (generated / "piano_roll.png").stat().st_size > 10_000
     tiny_judge = [
         "+feature_judge.svm=[[1.0,1.0]]",
         "+feature_judge.svm_shares=[0.5]",
         "+feature_judge.trees=20",
     ]
-    judged = _run("evaluate_generator", [f"ckpt={ckpt}", "fast=true", "pieces.n=1", "pieces.bars=8", *tiny_judge,
+    judged = _run("evaluate_generator", [f"ckpt={train_dir}", "fast=true", "n=8", "pieces.n=1", "pieces.bars=8", *tiny_judge,
                                f"hydra.run.dir={tmp_path}/judged"], cache_dir)  # fmt: skip
     assert "features judge: generated accuracy" in judged.stdout

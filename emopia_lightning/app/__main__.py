@@ -1,8 +1,9 @@
-"""``python -m emopia_lightning.app generator=CKPT classifier=CKPT host=127.0.0.1 port=7860``.
+"""``python -m emopia_lightning.app generators.NAME=CKPT classifier=CKPT host=127.0.0.1 port=7860``.
 
-Without ``generator=`` it serves the generator ``make run`` trains, and trains it first (the same
-command, with its progress bar) where it is missing. A missing or wrong checkpoint ends with one
-``error:`` line.
+It offers the composers of ``generators`` (name: checkpoint or run folder; the first is the
+default): by default the Transformer composer ``make run`` trains, trained first (the same command,
+with its progress bar) where it is missing, and the MuseGAN ``make musegan`` trains where it is
+there. A wrong checkpoint ends with one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from omegaconf import DictConfig
 
 import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.app.actions import PageActions
-from emopia_lightning.app.composer import Composer
+from emopia_lightning.app.composer import Composers
 from emopia_lightning.app.emotion_reading import ClassifierReader, EmotionReader, FeatureJudgeReader
 from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.utils.cli import say_error
@@ -29,31 +30,47 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up re
 
 
 def make_run_generator(run_dir: str | Path, overrides: list[str]) -> Path:
-    """The checkpoint ``make run`` trains into ``run_dir`` (with these train ``overrides``), trained
-    first if missing (~8 min on 2 cores); RuntimeError if training fails."""
-    checkpoint = Path(run_dir) / "checkpoints" / "last.ckpt"
-    if checkpoint.is_file():
-        return checkpoint
-    log.info("No generator at %s yet: training it as `make run` does (about 8 min on 2 cores)", checkpoint)
+    """The run folder ``make run`` trains (with these train ``overrides``), trained first if it has
+    not finished (~6 min on 2 cores); RuntimeError if training fails."""
+    run_dir = Path(run_dir)
+    if (run_dir / "metrics.json").is_file():
+        return run_dir
+    log.info("No composer at %s yet: training it as `make run` does (about 6 min on 2 cores)", run_dir)
     command = [sys.executable, "-m", "emopia_lightning.train", *overrides, f"hydra.run.dir={run_dir}"]
-    if subprocess.run(command).returncode != 0 or not checkpoint.is_file():
-        raise RuntimeError(f"training the generator failed (see above); it was: {' '.join(command)}")
-    return checkpoint
+    if subprocess.run(command).returncode != 0 or not (run_dir / "metrics.json").is_file():
+        raise RuntimeError(f"training the composer failed (see above); it was: {' '.join(command)}")
+    return run_dir
 
 
-def emotion_reader(cfg: DictConfig, composer: Composer) -> EmotionReader:
+def offered_generators(cfg: DictConfig) -> dict[str, Path]:
+    """name -> checkpoint or run folder: make run's trained first where missing; any other that is
+    not there is left out, with a log line."""
+    offered = {}
+    make_run = Path(cfg.make_run.dir).resolve()
+    for name, path in cfg.generators.items():
+        if path is None:
+            continue
+        if Path(path).resolve() == make_run:
+            offered[name] = make_run_generator(make_run, list(cfg.make_run.train))
+        elif Path(path).exists():
+            offered[name] = Path(path)
+        else:
+            log.info("Composer %s left out: %s is not there", name, path)
+    return offered
+
+
+def emotion_reader(cfg: DictConfig, composers: Composers) -> EmotionReader:
     """The classifier given, else ``make classify``'s model where it is made, else the feature judge
-    of the generator's segment layout (fitted and cached on first use, ~1 min; ``make run`` has
-    fitted it)."""
+    of the default composer's segment layout (fitted and cached on first use, ~1 min; ``make run``
+    has fitted it)."""
     if cfg.classifier:
         return ClassifierReader(cfg.classifier)
     if Path(cfg.make_classify_model).is_file():
         return ClassifierReader(cfg.make_classify_model)
     from emopia_lightning.generator_evaluation.feature_judge import feature_judge
 
-    return FeatureJudgeReader(
-        feature_judge(composer.run_config["data"], cfg.paths.data_dir, cfg.paths.cache_dir)
-    )
+    layout = composers.composer().layout
+    return FeatureJudgeReader(feature_judge(layout, cfg.paths.data_dir, cfg.paths.cache_dir))
 
 
 def _stop(signum, frame) -> None:
@@ -63,9 +80,8 @@ def _stop(signum, frame) -> None:
 def serve(cfg: DictConfig) -> None:
     """Load the models, then serve the page until interrupted; its temporary folder is removed."""
     try:
-        generator = cfg.generator or make_run_generator(cfg.make_run.dir, list(cfg.make_run.train))
-        composer = Composer.load(generator, cfg.threshold, cfg.renderer)
-        reader = emotion_reader(cfg, composer)
+        composers = Composers.load(offered_generators(cfg), cfg.renderer, cfg.composer_options)
+        reader = emotion_reader(cfg, composers)
     except (ValueError, RuntimeError, OSError) as error:  # CheckpointError is a ValueError
         raise SystemExit(say_error(str(error))) from None
     workspace = Workspace(keep_seconds=60 * cfg.keep_minutes)
@@ -74,10 +90,10 @@ def serve(cfg: DictConfig) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
     from emopia_lightning.app.page import build_page
 
-    actions = PageActions(composer, reader, workspace, max_upload_bytes=cfg.max_upload_mb * 2**20)
+    actions = PageActions(composers, reader, workspace, max_upload_bytes=cfg.max_upload_mb * 2**20)
     page = build_page(actions, cfg.concurrency)
     page.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
-    log.info("Composing with %s; reading emotions with %s", composer.checkpoint, reader.description)
+    log.info("Composing with %s; reading emotions with %s", composers.describe(), reader.description)
     signal.signal(signal.SIGTERM, _stop)  # `kill` stops the page as Ctrl-C does: its folder is removed
     try:
         page.launch(

@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from emopia_lightning.app.composer import MAX_SEED, Composer, Piece, Request
+from emopia_lightning.app.composer import Composers, PagePiece
 from emopia_lightning.app.emotion_reading import MAX_UPLOAD_BYTES, EmotionReader, Reading, read_upload
 from emopia_lightning.app.workspace import Workspace
+from emopia_lightning.composing.request import MAX_SEED, PieceRequest
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.render.emotion_pictures import plot_circumplex, plot_emotion_probabilities
 
@@ -21,7 +22,7 @@ def new_seed() -> int:
 
 @dataclass
 class PageActions:
-    composer: Composer
+    composers: Composers
     reader: EmotionReader
     workspace: Workspace
     max_upload_bytes: int = MAX_UPLOAD_BYTES
@@ -31,8 +32,9 @@ class PageActions:
         folder = self.workspace.root / "circumplex"
         return {q: plot_circumplex(q, folder / f"{q}.png") for q in QUADRANTS}
 
-    def compose(self, emotion: str, bars, qpm, seed) -> Piece:
-        return self.composer.compose(Request(emotion, bars, qpm, seed), self.workspace.new_folder())
+    def compose(self, emotion: str, bars, qpm, seed, composer: str | None = None) -> PagePiece:
+        request = PieceRequest(emotion, bars, qpm, seed)
+        return self.composers.compose(request, self.workspace.new_folder(), composer)
 
     def read(self, upload: str | Path | None) -> tuple[Reading, Path]:
         """The reading of an uploaded MIDI file and its bar chart."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 import gradio as gr
 
 from emopia_lightning.app.actions import PageActions, new_seed
-from emopia_lightning.app.composer import BARS, TEMPI
+from emopia_lightning.app.composer import BARS
+from emopia_lightning.composing.request import TEMPI
 from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS
 from emopia_lightning.render.emotion_pictures import quadrant_position
 
@@ -44,12 +45,12 @@ def _shown(action):
 def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
     pictures = actions.circumplex_pictures()
 
-    def compose(emotion, bars, qpm, seed):
-        piece = actions.compose(emotion, bars, qpm, seed)
-        seconds = int(bars) * actions.composer.model.layout.beats_per_bar * 60 / float(qpm)
+    def compose(emotion, bars, qpm, seed, composer):
+        piece = actions.compose(emotion, bars, qpm, seed, composer)
+        seconds = int(bars) * actions.composers.composer(composer).layout.beats_per_bar * 60 / float(qpm)
         status = (
-            f"**{piece.name}**: {int(bars)} bars at {float(qpm):g} bpm, {seconds:.0f} s. The same emotion, "
-            "length, tempo and seed write this piece again."
+            f"**{piece.name}**: {int(bars)} bars at {float(qpm):g} bpm, {seconds:.0f} s, by the {composer}. "
+            "The same composer, emotion, length, tempo and seed write this piece again."
         )
         if piece.audio_note:
             status += f"\n\nNo audio here: {piece.audio_note}. The MIDI plays in any MIDI player."
@@ -72,12 +73,15 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
     with gr.Blocks(title="emopia_lightning: music for a mood", delete_cache=(600, 3600)) as page:
         gr.Markdown(
             "# Music for a mood\nNew piano music in the emotion you choose, written on request by a "
-            "label-conditioned MuseGAN trained on EMOPIA, or the emotion of a MIDI file you have."
+            "composer trained on EMOPIA (an emotion-conditioned Transformer, or a MuseGAN), or the "
+            "emotion of a MIDI file you have."
         )
         with gr.Tab("Compose"):
             with gr.Row():
                 with gr.Column(scale=3):
                     emotion = gr.Radio(emotion_choices(), value="Q1", label="Emotion")
+                    names = actions.composers.names
+                    composer = gr.Radio(names, value=names[0], label="Composer (the first measured best)")
                     bars = gr.Slider(*BARS, value=16, step=1, label="Length (bars)")
                     qpm = gr.Slider(*TEMPI, value=120, step=1, label="Tempo (bpm)")
                     with gr.Row():
@@ -105,7 +109,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
         private = {"queue": False, "api_visibility": "private"}
         emotion.change(lambda q: str(pictures[q]), emotion, circumplex, **private)
         surprise.click(new_seed, None, seed, **private)
-        settings, outputs = [emotion, bars, qpm, seed], [roll, audio, midi_file, wav_file, status]
+        settings, outputs = [emotion, bars, qpm, seed, composer], [roll, audio, midi_file, wav_file, status]
         queued = {"concurrency_limit": concurrency, "concurrency_id": CONCURRENCY_GROUP}
         write.click(_shown(compose), settings, outputs, api_name="compose", **queued)
         another.click(new_seed, None, seed, **private).then(

@@ -1,6 +1,6 @@
 """Log how well the generator's music carries the asked-for emotion while it trains.
 
-Every ``every_n_steps`` generator steps (and at the last) the feature judge, fitted on real
+Every ``every_n_steps`` of the composer's steps (generator steps for the MuseGAN; and at the last) the feature judge, fitted on real
 training songs only and chosen on validation songs, names the quadrant of ``n`` fresh segments
 asked for each quadrant. Logged: ``val/judged_acc``, ``val/judged_arousal``, ``val/judged_valence``
 and ``val/sparse_bars`` (share of bars with under two notes), so that sweeps and checkpoint
@@ -29,13 +29,14 @@ def _last_step(trainer: pl.Trainer) -> bool:
 
 class JudgedEmotion(pl.Callback):
     def __init__(self, checkpoint_dir: str | None = None, output_dir: str | None = None,
-                 every_n_steps: int = 500, n: int = 50, seed: int = 0, threshold: float = 0.5,
+                 every_n_steps: int = 500, n: int = 50, seed: int = 0, options: dict | None = None,
                  candidates: dict | None = None):  # fmt: skip
         if every_n_steps < 1 or n < 1:
             raise ValueError(f"every_n_steps and n must be positive, got {every_n_steps}, {n}")
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.figure = Path(output_dir) / "judged_emotion.png" if output_dir else None
-        self.every_n_steps, self.n, self.seed, self.threshold = every_n_steps, n, seed, threshold
+        self.every_n_steps, self.n, self.seed = every_n_steps, n, seed
+        self.options = dict(options or {})  # the composer's generator options (None: its defaults)
         self.candidates = JudgeCandidates.from_options(candidates)  # None: the defaults
         self.judge: FeatureJudge | None = None
         self.history: list[dict] = []
@@ -43,17 +44,17 @@ class JudgedEmotion(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module) -> None:
         data = dict(trainer.datamodule.hparams)
         # Every rank fits or reads the same cached judge, so each logs the same value.
-        self.judge = feature_judge(data, data["root"], data["cache_dir"], self.candidates)
+        self.judge = feature_judge(pl_module.layout, data["root"], data["cache_dir"], self.candidates)
         log.info(
-            "Judging generated segments every %d generator steps (feature judge: real val %.3f)",
+            "Judging generated segments every %d steps (feature judge: real val %.3f)",
             self.every_n_steps, self.judge.record["val_accuracy"],
         )  # fmt: skip
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
-        step = pl_module.generator_step()
+        step = pl_module.composer_step()
         if step % self.every_n_steps and not _last_step(trainer):
             return
-        segments = generated_segments(pl_module, self.n, self.seed, self.threshold)
+        segments = generated_segments(pl_module, self.n, self.seed, self.options)
         scores = judged(self.judge, segments)
         values = {
             "val/judged_acc": scores["accuracy"],

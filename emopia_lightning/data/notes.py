@@ -54,6 +54,46 @@ class Notes:
     def __len__(self) -> int:
         return len(self.pitch)
 
+    @classmethod
+    def from_beats(cls, start_beat, end_beat, pitch, velocity, qpm: float = FALLBACK_QPM,
+                   beats_per_bar: int = 4) -> Notes:  # fmt: skip
+        """Notes placed in beats (a generator's), timed in seconds at one tempo, sorted by onset."""
+        start_beat, end_beat = (
+            np.asarray(start_beat, dtype=np.float64),
+            np.asarray(end_beat, dtype=np.float64),
+        )
+        order = np.lexsort((np.asarray(pitch), start_beat))
+        seconds_per_beat = 60.0 / qpm
+        return cls(
+            start_s=start_beat[order] * seconds_per_beat,
+            end_s=end_beat[order] * seconds_per_beat,
+            start_beat=start_beat[order],
+            end_beat=end_beat[order],
+            pitch=np.asarray(pitch, dtype=np.int16)[order],
+            velocity=np.clip(np.asarray(velocity), 1, 127).astype(np.uint8)[order],
+            beats_per_bar=beats_per_bar,
+        )
+
+    def to_score(self, qpm: float | None = None, ticks_per_beat: int = 480) -> symusic.Score:
+        """One piano track in ticks of ``ticks_per_beat``, each note a tick at least; with ``qpm``
+        also that tempo and the bar's time signature (what a MIDI file of the piece holds)."""
+        start = np.round(self.start_beat * ticks_per_beat).astype(np.int32)
+        duration = np.maximum(1, np.round((self.end_beat - self.start_beat) * ticks_per_beat)).astype(
+            np.int32
+        )
+        track = symusic.Track("Piano", 0, False)
+        track.notes.extend(
+            symusic.Note.from_numpy(
+                start, duration, self.pitch.astype(np.int8), self.velocity.astype(np.int8)
+            )
+        )
+        score = symusic.Score(ticks_per_beat)
+        if qpm is not None:
+            score.tempos.append(symusic.Tempo(0, qpm))
+            score.time_signatures.append(symusic.TimeSignature(0, self.beats_per_bar, 4))
+        score.tracks.append(track)
+        return score
+
 
 def _track_arrays(score: symusic.Score) -> dict[str, np.ndarray]:
     tracks = [t for t in score.tracks if not t.is_drum and len(t.notes)]

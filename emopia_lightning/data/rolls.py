@@ -169,3 +169,13 @@ def cut_segments(
         return np.zeros((0, bars_per_segment, steps_per_bar, roll.shape[1]), roll.dtype)
     stacked = np.stack(segments)  # (n, segment_steps, P)
     return stacked.reshape(len(segments), bars_per_segment, steps_per_bar, roll.shape[1])
+
+
+def notes_to_piece(notes: Notes, layout: SegmentLayout, steps: int) -> np.ndarray:
+    """A (steps, pitches, 2) uint8 piece (``data.segment_layout``) of notes placed in beats: what
+    the judges, the metrics and the pictures read of any composer's music. Notes past ``steps`` are cut."""
+    piece = np.zeros((steps, 2 * layout.n_pitches), dtype=np.uint8)  # (steps, 2P): 2j + SOUNDING, 2j + ONSET
+    if len(notes):
+        roll = BeatRollSpec.of(layout).render(notes)
+        piece[: min(steps, len(roll))] = roll[:steps]
+    return piece.reshape(steps, layout.n_pitches, 2)

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from emopia_lightning.data.notes import Notes
+
 SOUNDING, ONSET = 0, 1  # the two values a piece holds per step and pitch
 NET_CHANNELS = ("onset", "sounding", "velocity")  # what the nets read and write, in this order
 
@@ -138,6 +140,14 @@ def piece_notes(piece: np.ndarray) -> PieceNotes:
     return PieceNotes(
         start[order], (stop - start_flat)[order], column[order], velocity[order].astype(np.uint8)
     )
+
+
+def piece_to_notes(piece: np.ndarray, layout: SegmentLayout, qpm: float = 120.0) -> Notes:
+    """The notes of a (steps, pitches, 2) piece (:func:`piece_notes`), placed in beats."""
+    notes = piece_notes(piece)
+    start = notes.start / layout.steps_per_beat
+    return Notes.from_beats(start, start + notes.length / layout.steps_per_beat,
+                            layout.lowest_pitch + notes.column, notes.velocity, qpm, layout.beats_per_bar)  # fmt: skip
 
 
 def as_written(piece: np.ndarray) -> np.ndarray:

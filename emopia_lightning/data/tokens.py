@@ -54,19 +54,6 @@ def remi_vocab_size(num_velocities: int) -> int:
     return len(remi_tokenizer(int(num_velocities)))
 
 
-def notes_to_score(notes: Notes) -> symusic.Score:
-    """One piano track of ``notes`` in ticks of ``TICKS_PER_BEAT``; every note keeps a tick at least."""
-    start = np.round(notes.start_beat * TICKS_PER_BEAT).astype(np.int32)
-    duration = np.maximum(1, np.round((notes.end_beat - notes.start_beat) * TICKS_PER_BEAT)).astype(np.int32)
-    track = symusic.Track("piano", 0, False)
-    track.notes.extend(
-        symusic.Note.from_numpy(start, duration, notes.pitch.astype(np.int8), notes.velocity.astype(np.int8))
-    )
-    score = symusic.Score(TICKS_PER_BEAT)
-    score.tracks.append(track)
-    return score
-
-
 @dataclass(frozen=True)
 class RemiSpec:
     """A clip as REMI token ids: ``(tokens, 1)`` int16 rows (the corpus stacks clips along rows)."""
@@ -89,7 +76,7 @@ class RemiSpec:
 
     def tokens(self, notes: Notes) -> np.ndarray:
         """(tokens,) int16 ids of one clip."""
-        (sequence,) = self.tokenizer(notes_to_score(notes))  # one track, one sequence
+        (sequence,) = self.tokenizer(notes.to_score(ticks_per_beat=TICKS_PER_BEAT))  # one track, one sequence
         return np.asarray(sequence.ids, dtype=self.dtype)
 
     def n_rows(self, notes: Notes) -> int:

@@ -1,4 +1,5 @@
-"""Do the phrases of a long piece hang together? Key and pitch-class agreement of successive segments.
+"""Do the phrases of a long piece hang together? Key and pitch-class agreement of successive
+segments, and how often a bar repeats the bar before it.
 
 Each segment's pitch-class histogram weights every note by its length. Its key is the major or
 minor key whose Krumhansl-Kessler profile correlates best with that histogram (Krumhansl, 1990).
@@ -14,7 +15,7 @@ import math
 import numpy as np
 
 from emopia_lightning.classical.tonality import estimated_key
-from emopia_lightning.data.segment_layout import SegmentLayout, piece_notes
+from emopia_lightning.data.segment_layout import ONSET, SegmentLayout, piece_notes
 
 
 def pitch_class_histogram(piece: np.ndarray, layout: SegmentLayout) -> np.ndarray:
@@ -50,3 +51,20 @@ def clip_runs(pieces: np.ndarray, clips: np.ndarray) -> list[np.ndarray]:
     """Real segments grouped into runs of successive segments of one clip (segments in clip order)."""
     starts = np.flatnonzero(np.diff(clips, prepend=-1))
     return [run for run in np.split(pieces, starts[1:]) if len(run) > 1]
+
+
+def repeated_bar_share(pieces: list[np.ndarray], steps_per_bar: int) -> float:
+    """Over every bar after the first of each (steps, pitches, 2) piece: the share that strikes
+    exactly the notes the bar before it struck (the same pitches at the same steps of the bar; two
+    silent bars do not count as a repeat). A language model that loops repeats often; real
+    music's share is the reference."""
+    repeats, pairs = 0, 0
+    for piece in pieces:
+        onsets = np.asarray(piece)[..., ONSET] > 0  # (steps, pitches)
+        bars = onsets[: len(onsets) // steps_per_bar * steps_per_bar].reshape(
+            -1, steps_per_bar * onsets.shape[1]
+        )
+        for previous, bar in zip(bars[:-1], bars[1:]):
+            pairs += 1
+            repeats += bool(bar.any() and np.array_equal(previous, bar))
+    return repeats / pairs if pairs else math.nan

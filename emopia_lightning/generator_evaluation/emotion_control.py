@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import torch
 
+from emopia_lightning.composing.composer import compose
+from emopia_lightning.composing.request import quadrant_requests
+from emopia_lightning.data.rolls import notes_to_piece
 from emopia_lightning.data.segment_layout import ONSET
 from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
-from emopia_lightning.models.musegan.sampling import compose_pieces, generate_pieces, quadrant_labels
 
 MIN_NOTES_PER_BAR = 2  # a bar with fewer note onsets counts as near-empty
 
@@ -37,22 +38,33 @@ class SegmentSet:
     clips: np.ndarray | None = None  # real segments: the corpus clip each was cut from, in order
 
 
-def generated_segments(model, n: int, seed: int, threshold: float) -> SegmentSet:
-    """``n`` segments asked for each quadrant, in quadrant order."""
-    labels, _ = quadrant_labels(n)
-    rolls = generate_pieces(model, labels, 1, torch.Generator().manual_seed(seed), threshold=threshold)
-    return SegmentSet(rolls, labels.numpy())
+def composed_rolls(composer, requests, options=None) -> np.ndarray:
+    """(n, bars * steps, pitches, 2) pieces of requests of one length, in the composer's layout:
+    what the judges and the metrics read."""
+    layout = composer.layout
+    notes = compose(composer, requests, options)
+    return np.stack(
+        [notes_to_piece(n, layout, r.bars * layout.steps_per_bar) for n, r in zip(notes, requests)]
+    )
 
 
-def long_pieces(model, n: int, bars: int, seed: int, threshold: float, continuity: float) -> np.ndarray:
+def generated_segments(composer, n: int, seed: int, options=None) -> SegmentSet:
+    """``n`` segments (pieces of one segment's bars, not ended on a chord) asked for each quadrant,
+    in quadrant order, seeds ``seed``.. ``seed + n - 1`` for each."""
+    requests = quadrant_requests(n, composer.layout.bars, seed)
+    rolls = composed_rolls(composer, requests, {**dict(options or {}), "final_chord": False})
+    return SegmentSet(rolls, np.array([r.checked().quadrant for r in requests]))
+
+
+def long_pieces(composer, n: int, bars: int, seed: int, options=None) -> np.ndarray:
     """(4n, segments, segment steps, pitches, 2): ``n`` pieces of ``bars`` bars asked for each
     quadrant (in quadrant order), as their successive segments."""
-    layout = model.layout
+    layout = composer.layout
     if bars % layout.bars:
         raise ValueError(f"pieces.bars={bars} must be whole segments of {layout.bars} bars")
-    labels, _ = quadrant_labels(n)
-    generator = torch.Generator().manual_seed(seed)
-    pieces = compose_pieces(model, labels, bars, generator, threshold, continuity, final_chord=False)
+    pieces = composed_rolls(
+        composer, quadrant_requests(n, bars, seed), {**dict(options or {}), "final_chord": False}
+    )
     return pieces.reshape(len(pieces), bars // layout.bars, layout.segment_steps, *pieces.shape[2:])
 
 

@@ -45,14 +45,22 @@ class JudgeFileError(CheckpointError):
     """A judge file that holds something other than a fitted scikit-learn model."""
 
 
-def judge_data_config(generator_data: dict, root: str, cache_dir: str) -> dict:
-    """The segment data a judge of these segments reads: the same layout on the official split,
-    EMOPIA found where this machine keeps it."""
-    data = {k: v for k, v in generator_data.items() if k != "batch_size"}
-    data.update(_target_=f"{EmopiaSegmentDataModule.__module__}.{EmopiaSegmentDataModule.__name__}")
-    data.update(root=root, cache_dir=cache_dir, split={"name": "official", "seed": 0})
-    data.update(transpose=0, sequences=False, progress=False)
-    return data
+def judge_data_config(layout: SegmentLayout, root: str, cache_dir: str) -> dict:
+    """The segment data a judge of a composer's segments reads: back-to-back segments of its layout
+    on the official split, EMOPIA found where this machine keeps it."""
+    return {
+        "_target_": f"{EmopiaSegmentDataModule.__module__}.{EmopiaSegmentDataModule.__name__}",
+        "root": root,
+        "cache_dir": cache_dir,
+        "split": {"name": "official", "seed": 0},
+        "task": "quadrant",
+        "layout": layout.key(),
+        "hop_bars": None,
+        "num_workers": 0,
+        "progress": False,
+        "sequences": False,
+        "transpose": 0,
+    }
 
 
 @dataclass(frozen=True)
@@ -187,12 +195,12 @@ def load_judge_file(path: str | Path) -> VotingClassifier:
 
 
 def feature_judge(
-    generator_data: dict, root: str, cache_dir: str,
+    layout: SegmentLayout, root: str, cache_dir: str,
     candidates: JudgeCandidates = JudgeCandidates(), seed: int = 0,
 ) -> FeatureJudge:  # fmt: skip
-    """The feature judge of the generator's segment layout: from the cache, or fitted (~1 min on
-    2 cores)."""
-    data = judge_data_config(generator_data, root, cache_dir)
+    """The feature judge of segments in ``layout`` (a composer's): from the cache, or fitted
+    (~1 min on 2 cores)."""
+    data = judge_data_config(layout, root, cache_dir)
     folder = _entry(data, cache_dir, candidates, seed)
     model_path, record_path = folder / "judge.skops", folder / "judge.json"
     if not model_path.is_file():

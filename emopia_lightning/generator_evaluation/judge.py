@@ -54,10 +54,10 @@ class CNNJudge:
         return datamodule
 
 
-def load_judge(path: str | Path, generator_data: dict) -> CNNJudge:
+def load_judge(path: str | Path, layout: SegmentLayout) -> CNNJudge:
     """The judge of a run folder (its validation-chosen checkpoint) or a checkpoint file.
 
-    Refuses a judge that is not a 4-quadrant segment classifier of the generator's segment shape.
+    Refuses a judge that is not a 4-quadrant segment classifier of segments in ``layout`` (a composer's).
     """
     checkpoint = chosen_checkpoint(path)
     model, config = load_model(checkpoint, EmotionClassifier, "segment judge")
@@ -66,9 +66,7 @@ def load_judge(path: str | Path, generator_data: dict) -> CNNJudge:
         raise CheckpointError(
             f"{checkpoint}: not a quadrant classifier of segments; train one with experiment=segment_judge"
         )
-    judge_layout, generator_layout = (
-        SegmentLayout.of(d.get("layout", {})).key() for d in (data, generator_data)
-    )
+    judge_layout, generator_layout = SegmentLayout.of(data.get("layout", {})).key(), layout.key()
     different = [k for k in judge_layout if judge_layout[k] != generator_layout[k]]
     if different:
         raise CheckpointError(

@@ -112,15 +112,17 @@ def _coherence_lines(results: dict) -> list[str]:
         f"## Long pieces ({coherence['bars']} bars, {coherence['n_per_quadrant']} per quadrant)",
         "",
         "Successive segments: the share estimated in the same key (Krumhansl-Kessler profiles) and the "
-        "mean cosine of their pitch-class histograms. Generated pieces chain segments with the given "
-        "continuity of their temporal latents (0: independent).",
+        "mean cosine of their pitch-class histograms; and the share of bars that strike exactly the "
+        "notes of the bar before (a looping model repeats). A MuseGAN's pieces are also chained with "
+        "other continuities of their temporal latents (0: independent phrases).",
         "",
-        "| segments of | same key | pitch-class cosine | pairs |",
-        "|---|---|---|---|",
+        "| segments of | same key | pitch-class cosine | bars repeating the last | pairs |",
+        "|---|---|---|---|---|",
     ]
     for name, row in coherence["successive_segments"].items():
         lines.append(
-            f"| {name} | {_number(row['same_key'])} | {_number(row['pitch_class_cosine'])} | {row['pairs']} |"
+            f"| {name} | {_number(row['same_key'])} | {_number(row['pitch_class_cosine'])} | "
+            f"{_number(row.get('repeated_bars', float('nan')))} | {row['pairs']} |"
         )
     positions = ", ".join(f"{k + 1}: {_number(a)}" for k, a in enumerate(coherence["judged_by_position"]))
     return [*lines, "", f"The {first_judge} judge's accuracy by segment position: {positions}."]
@@ -131,11 +133,12 @@ def write_report(results: dict, path: str | Path, command: str) -> Path:
     figures = results.get("figures", {})
     judges = ", ".join(f"`{name}`" for name in results["judges"])
     lines = [
-        "# What the generator delivers: emotion control and musical metrics",
+        "# What the composer delivers: emotion control and musical metrics",
         "",
-        f"Command: `{command}` ({results['seconds']:.0f} s). Generator `{results['checkpoint']}`; "
-        f"{results['n_per_quadrant']} segments asked for per quadrant (seed {results['seed']}, "
-        f"threshold {results['threshold']}). Judges: {judges}, classifiers trained on real segments "
+        f"Command: `{command}` ({results['seconds']:.0f} s). Composer `{results['checkpoint']}` "
+        f"({results.get('composer', 'a MuseGAN')}); {results['n_per_quadrant']} segments asked for per "
+        f"quadrant (seeds from {results['seed']}, options {results.get('options') or 'its defaults'}). "
+        f"Judges: {judges}, classifiers trained on real segments "
         "only (the official split's training songs) and chosen on its validation songs.",
         "",
         "## Emotion control",

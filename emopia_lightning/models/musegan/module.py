@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from emopia_lightning.composing.composer import Composer
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.models.musegan.networks import MuseGANCritic, MuseGANGenerator
+from emopia_lightning.models.musegan.sampling import MuseGANOptions, compose_notes
 
 
 def gradient_penalty(
@@ -31,7 +37,7 @@ def linear_decay(total_steps: int, final_fraction: float):
     return factor
 
 
-class MuseGAN(pl.LightningModule):
+class MuseGAN(pl.LightningModule, Composer):
     """WGAN-GP over beat-roll segments; ``conditional`` feeds the emotion label to both nets.
 
     One ``training_step`` is one generator step: its batch holds ``n_critic`` critic batches of
@@ -128,6 +134,13 @@ class MuseGAN(pl.LightningModule):
     def generator_step(self) -> int:
         """Generator steps taken so far (Lightning's global step counts every optimiser step)."""
         return self.trainer.global_step // (self.hparams.n_critic + 1)
+
+    # The Composer interface: samples and judged emotion count generator steps.
+    options_type = MuseGANOptions
+    composer_step = generator_step
+
+    def compose_notes(self, requests: Sequence[PieceRequest], options: MuseGANOptions) -> list[Notes]:
+        return compose_notes(self, requests, options)
 
     # -- training -------------------------------------------------------------------------------
 

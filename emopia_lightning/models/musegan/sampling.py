@@ -1,24 +1,27 @@
-"""Generate pieces with a trained MuseGAN (``pieces`` writes them out).
-
-Shared by the training callbacks, ``python -m emopia_lightning.generate``, the evaluation and the
-page. A piece longer than one segment chains segments as phrases of one piece:
+"""Generate pieces with a trained MuseGAN, for ``composing.compose``. A piece longer than one
+segment chains segments as phrases of one piece:
 
 - every segment keeps the piece's shared (style) latent and its emotion label;
 - the temporal latents of successive segments follow a walk, ``z_k = c z_{k-1} + sqrt(1 - c^2) e_k``
   with ``c = continuity``: each is still standard normal (what the generator was trained on), but a
   segment starts from where the last one was (``continuity=0`` draws each afresh);
-- ``final_chord`` ends the piece on a held chord (:func:`end_on_chord`), not mid-phrase.
+- ``composing.compose`` cuts the piece to its bars and ends it (``composing.endings``).
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
+from emopia_lightning.composing.composer import ComposeOptions, in_range
+from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.segment_layout import piece_to_notes
 
 CONTINUITY = 0.2  # correlation of successive segments' temporal latents: real clips' key agreement (README)
 
@@ -37,16 +40,9 @@ def piece_latents(
     return latents
 
 
-def generate_pieces(
-    model, labels: torch.Tensor, n_segments: int = 1, generator: torch.Generator | None = None,
-    latents: torch.Tensor | None = None, threshold: float = 0.5, continuity: float = CONTINUITY,
-) -> np.ndarray:  # fmt: skip
-    """(n, n_segments * segment steps, pitches, 2) uint8 pieces (``data.segment_layout``).
-
-    ``latents`` (n, n_segments, 2, D) fixes the inputs (the training callback's fixed latents).
-    """
-    if latents is None:
-        latents = piece_latents(model, len(labels), n_segments, generator, continuity)
+def generate_pieces(model, labels: torch.Tensor, latents: torch.Tensor, threshold: float = 0.5) -> np.ndarray:
+    """(n, n_segments * segment steps, pitches, 2) uint8 pieces (``data.segment_layout``) of
+    (n, n_segments, 2, D) latents, each piece's segments with its label."""
     n, n_segments = latents.shape[:2]
     segment_labels = labels.repeat_interleave(n_segments)
     channels = model.generate(latents.reshape(n * n_segments, 2, -1), segment_labels)
@@ -54,41 +50,34 @@ def generate_pieces(
     return segments.reshape(n, -1, *segments.shape[2:])
 
 
-def end_on_chord(piece: np.ndarray, layout: SegmentLayout) -> np.ndarray:
-    """The piece with its last bar replaced by one held chord.
+@dataclass(frozen=True)
+class MuseGANOptions(ComposeOptions):
+    threshold: float = 0.5  # a note sounds (and starts) where the generator's probability exceeds it
+    continuity: float = CONTINUITY  # how closely each phrase follows the last (0: independent phrases)
 
-    The chord is every pitch struck within a beat of the last bar's first onset (else of the
-    piece's last onset), at its onset velocity, struck together and held to the end; what sounded
-    before it stops there. A silent piece is returned unchanged.
-    """
-    piece = np.array(piece)
-    struck_steps = np.flatnonzero(piece[..., ONSET].any(axis=1))
-    if not len(struck_steps):
-        return piece
-    last_bar = len(piece) - layout.steps_per_bar
-    in_last_bar = struck_steps[struck_steps >= last_bar]
-    first = int(in_last_bar[0] if len(in_last_bar) else struck_steps[-1])
-    velocity = piece[first : first + layout.steps_per_beat, :, ONSET].max(axis=0)  # (pitches,)
-    piece[first:] = 0
-    piece[first, :, ONSET] = velocity
-    piece[first:, :, SOUNDING] = velocity
-    return piece
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        in_range("threshold", self.threshold, 0, 1, low_open=True)
+        if not 0 <= self.continuity < 1:
+            raise RequestError(f"continuity must be in [0, 1), got {self.continuity!r}")
 
 
-def compose_pieces(
-    model, labels: torch.Tensor, bars: int, generator: torch.Generator, threshold: float = 0.5,
-    continuity: float = CONTINUITY, final_chord: bool = True,
-) -> np.ndarray:  # fmt: skip
-    """(n, bars * steps_per_bar, pitches, 2) pieces of ``bars`` bars, one per label: whole
-    segments chained, cut to length, ending on a held chord if ``final_chord``."""
+def compose_notes(model, requests: Sequence[PieceRequest], options: MuseGANOptions) -> list[Notes]:
+    """Each checked request's notes: whole segments chained as one piece, from latents its own seed
+    draws (the same seed gives every emotion the same latents), generated together where the
+    pieces are of one length."""
     layout = model.layout
-    n_segments = -(-bars // layout.bars)
-    pieces = generate_pieces(model, labels, n_segments, generator, threshold=threshold, continuity=continuity)
-    pieces = pieces[:, : bars * layout.steps_per_bar]
-    return np.stack([end_on_chord(piece, layout) for piece in pieces]) if final_chord else pieces
-
-
-def quadrant_labels(n_per_quadrant: int = 1) -> tuple[torch.Tensor, list[str]]:
-    """Labels 0..3 each ``n_per_quadrant`` times, and their names Q1..Q4."""
-    labels = torch.arange(len(QUADRANTS)).repeat_interleave(n_per_quadrant)
-    return labels, [QUADRANTS[i] for i in labels.tolist()]
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for i, request in enumerate(requests):
+        by_length[-(-request.bars // layout.bars)].append(i)
+    notes: list[Notes | None] = [None] * len(requests)
+    for n_segments, items in by_length.items():
+        latents = torch.cat([
+            piece_latents(model, 1, n_segments, torch.Generator().manual_seed(requests[i].seed), options.continuity)
+            for i in items
+        ])  # fmt: skip
+        labels = torch.tensor([requests[i].quadrant for i in items])
+        pieces = generate_pieces(model, labels, latents, options.threshold)
+        for i, piece in zip(items, pieces):
+            notes[i] = piece_to_notes(piece, layout, requests[i].qpm)
+    return notes

@@ -1,0 +1,54 @@
+"""LightningDataModule of EMOPIA clips as REMI token windows for the Transformer composer."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from emopia_lightning.data.clip_dataset import pad_collate
+from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
+from emopia_lightning.data.composer_windows import ComposerWindows
+from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
+from emopia_lightning.data.tokens import PAD_ID
+
+
+class EmopiaComposerDataModule(CorpusDataModule):
+    """Windows of ``window`` REMI tokens per clip, with each clip's quadrant; batches are
+    ``(ids (B, T) int64 padded with PAD_ID, lengths (B,), quadrants (B,))``.
+
+    Training reads one random bar-aligned, pitch-shifted window of each training clip an epoch;
+    validation the start of each validation clip. The test songs are never read.
+    """
+
+    collate = staticmethod(partial(pad_collate, padding_value=PAD_ID))
+
+    def __init__(
+        self,
+        root: str,
+        cache_dir: str | None,
+        split: dict,
+        num_velocities: int = 8,
+        window: int = 512,
+        max_shift: int = 3,
+        batch_size: int = 16,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        progress: bool = True,
+        task: str = "quadrant",
+    ):
+        super().__init__(task)
+        if task != "quadrant":
+            raise ValueError(
+                f"the composer is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
+            )
+        if not 0 <= max_shift <= 12:
+            raise ValueError(f"data.max_shift must be 0..12 semitones, got {max_shift}")
+        split = dict(plain(split))
+        self.save_hyperparameters(logger=False)
+        self.vocabulary = ComposerVocabulary(num_velocities)
+        self.spec = self.vocabulary.remi
+
+    def make_dataset(self, positions: np.ndarray, training: bool) -> ComposerWindows:
+        shift = self.hparams.max_shift if training else 0
+        return ComposerWindows(self.corpus, positions, self.vocabulary, self.hparams.window, training, shift)

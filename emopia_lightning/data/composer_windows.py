@@ -1,0 +1,41 @@
+"""Training windows for the Transformer composer: REMI token windows of clips that start at a bar
+line, pitch-shifted in training, each ending with EOS where the clip ends inside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from emopia_lightning.data.clip_dataset import LabelledClips
+from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
+from emopia_lightning.data.corpus import ClipCorpus
+
+
+class ComposerWindows(LabelledClips):
+    """One item per clip: ``(ids, quadrant)``, ``ids`` (at most ``window``,) int64 REMI tokens.
+
+    ``random=True`` (training): the window starts at a random bar line of the clip and is shifted
+    by a random number of semitones in ``[-max_shift, max_shift]`` (as far as the piano allows);
+    otherwise it starts at the clip's first bar, as written. Randomness comes from torch's
+    generator, so ``seed_everything(workers=True)`` makes it repeatable.
+    """
+
+    def __init__(self, corpus: ClipCorpus, positions: np.ndarray, vocabulary: ComposerVocabulary,
+                 window: int, random: bool = False, max_shift: int = 0):  # fmt: skip
+        super().__init__(corpus, positions, "quadrant")
+        if window < 2:
+            raise ValueError(f"a window needs at least 2 tokens, got {window}")
+        self.vocabulary, self.window, self.random, self.max_shift = vocabulary, window, random, max_shift
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
+        ids = np.asarray(self.corpus.clip_rows(self.positions[item]), dtype=np.int64).reshape(-1)
+        bars = np.flatnonzero(ids == self.vocabulary.bar)
+        start = int(bars[0]) if len(bars) else 0
+        if self.random and len(bars) > 1:
+            start = int(bars[int(torch.randint(len(bars), ()))])
+        piece = np.append(ids[start:], self.vocabulary.eos)[: self.window]  # EOS where the clip ends
+        if self.random and self.max_shift:
+            low, high = self.vocabulary.transpose_range(piece)
+            low, high = max(low, -self.max_shift), min(high, self.max_shift)
+            piece = self.vocabulary.transposed(piece, int(torch.randint(low, high + 1, ())))
+        return torch.from_numpy(piece), int(self.targets[item])

@@ -1,0 +1,117 @@
+"""LightningModule: an emotion-conditioned decoder-only Transformer over REMI tokens.
+
+A training window (``data.composer_windows``) is read after its condition token: the quadrant, or
+"no emotion" with probability ``label_dropout`` (and always when ``conditional`` is false,
+``label_aug=false``), so that one model gives both halves of classifier-free guidance. The loss is
+the next token's cross-entropy; ``val/loss`` is its mean per token over the validation songs'
+windows, with the true emotion (the checkpoint is chosen on it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+
+from emopia_lightning.composing.composer import Composer
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.data.composer_vocabulary import IGNORE, ComposerVocabulary
+from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.tokens import PAD_ID
+from emopia_lightning.models.components.decoder import DecoderTransformer
+from emopia_lightning.models.transformer_composer.sampling import TransformerOptions, compose_notes
+
+
+def warmup_cosine(warmup_steps: int, total_steps: int, final_fraction: float) -> Callable[[int], float]:
+    """LR factor: linear warm-up over ``warmup_steps``, then a cosine down to ``final_fraction``."""
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+class TransformerComposer(pl.LightningModule, Composer):
+    options_type = TransformerOptions
+
+    def __init__(
+        self,
+        net: DecoderTransformer,
+        optimizer: Callable,
+        num_velocities: int = 8,
+        conditional: bool = True,
+        label_dropout: float = 0.1,
+        warmup_steps: int = 200,
+        lr_final_fraction: float = 0.1,
+        name: str = "transformer",
+        task: str = "quadrant",
+    ):
+        super().__init__()
+        if task != "quadrant":
+            raise ValueError(
+                f"the composer is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
+            )
+        if not 0 <= label_dropout < 1:
+            raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout}")
+        self.save_hyperparameters(ignore=["net", "optimizer"], logger=False)
+        self.net = net
+        self.optimizer_factory = optimizer
+        self.vocabulary = ComposerVocabulary(num_velocities)
+        if net.embed.num_embeddings != self.vocabulary.size:
+            raise ValueError(
+                f"the net reads {net.embed.num_embeddings} tokens, the vocabulary has {self.vocabulary.size}"
+            )
+
+    @property
+    def description(self) -> str:
+        kind = "emotion-conditioned" if self.hparams.conditional else "unconditioned"
+        return f"{self.hparams.name} ({kind})"
+
+    def compose_notes(self, requests: Sequence[PieceRequest], options: TransformerOptions) -> list[Notes]:
+        return compose_notes(self.net, self.vocabulary, self.hparams.conditional, requests, options)
+
+    # -- training -------------------------------------------------------------------------------
+
+    def _conditions(self, quadrants: torch.Tensor, drop: bool) -> torch.Tensor:
+        """(B,) condition tokens: the quadrant's, or no emotion where dropped (or unconditional)."""
+        none = torch.full_like(quadrants, self.vocabulary.condition(None))
+        if not self.hparams.conditional:
+            return none
+        conditions = quadrants + self.vocabulary.condition(0)
+        if drop and self.hparams.label_dropout:
+            dropped = torch.rand(quadrants.shape, device=quadrants.device) < self.hparams.label_dropout
+            conditions = torch.where(dropped, none, conditions)
+        return conditions
+
+    def _loss(self, batch, drop: bool) -> tuple[torch.Tensor, int]:
+        ids, _, quadrants = batch  # (B, T) PAD-padded windows, (B,) lengths, (B,) quadrants
+        inputs = torch.cat([self._conditions(quadrants, drop)[:, None], ids[:, :-1]], dim=1)  # (B, T)
+        targets = ids.masked_fill(ids == PAD_ID, IGNORE)  # (B, T): each input's next token
+        logits = self.net(inputs)  # (B, T, V)
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)
+        return loss, int((targets != IGNORE).sum())
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        loss, tokens = self._loss(batch, drop=True)
+        self.log("train/loss", loss, prog_bar=True, batch_size=tokens)
+        return loss
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        loss, tokens = self._loss(batch, drop=False)
+        # Weighted by tokens, so the epoch's value is the mean per token, not per batch.
+        self.log("val/loss", loss, prog_bar=True, batch_size=tokens, sync_dist=True)
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(params=self.parameters())
+        total = (
+            self.trainer.max_steps if self.trainer.max_steps > 0 else self.trainer.estimated_stepping_batches
+        )
+        schedule = warmup_cosine(self.hparams.warmup_steps, int(total), self.hparams.lr_final_fraction)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -1,0 +1,164 @@
+"""Sampling pieces from the Transformer composer: N bars exactly, seeded per request.
+
+Every request is one row, started by its condition and a Bar token. Each step:
+
+- the next token's logits, from the key-value cache (``cache=false`` recomputes the whole context
+  each step: the same tokens, slower; the tests compare them);
+- classifier-free guidance with ``guidance`` g != 1: an unconditional row beside each request
+  ("no emotion", learnt through label dropout), and ``log p_u + g (log p_c - log p_u)``;
+- temperature, then top-p (the smallest set of tokens holding ``top_p`` of the probability);
+- one uniform draw from the request's own seeded generator picks the token (inverse CDF), so a
+  piece does not depend on what else is sampled beside it.
+
+The end-of-piece token is allowed only in the last bar; the row stops there, or at the Bar token
+that would start bar N + 1. A context longer than the model's keeps the condition and the latest
+half of the tokens (the cache is then rebuilt once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from emopia_lightning.composing.composer import ComposeOptions, in_range
+from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
+from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.tokens import MASK_ID, PAD_ID
+from emopia_lightning.models.components.decoder import DecoderTransformer, KVCache
+
+ROWS_PER_BATCH = 256  # requests sampled together (their caches share one buffer)
+
+
+@dataclass(frozen=True)
+class TransformerOptions(ComposeOptions):
+    temperature: float = 1.0  # divides the logits: < 1 plays safer, > 1 more adventurous
+    top_p: float = 0.95  # nucleus sampling: the most likely tokens holding this share of probability
+    guidance: float = 1.0  # classifier-free guidance scale: 1 conditional only, > 1 sharper emotion
+    cache: bool = True  # false: recompute every step (same tokens; for checking the cache)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        in_range("temperature", self.temperature, 0, 5, low_open=True)
+        in_range("top_p", self.top_p, 0, 1, low_open=True)
+        in_range("guidance", self.guidance, 0, 10)
+        if not isinstance(self.cache, bool):
+            raise RequestError(f"cache must be true or false, got {self.cache!r}")
+
+
+def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor) -> torch.Tensor:
+    """(B,) tokens drawn from (B, V) log-probabilities within their top-p set, by (B,) uniforms."""
+    probs, order = torch.softmax(log_probs, dim=-1).sort(dim=-1, descending=True)  # (B, V)
+    before = probs.cumsum(dim=-1) - probs  # the probability of every more likely token
+    probs = probs.masked_fill(before >= top_p, 0.0)  # the top-p set always keeps the likeliest
+    cumulative = probs.cumsum(dim=-1)  # (B, V)
+    picked = torch.searchsorted(cumulative, (uniform * cumulative[:, -1]).unsqueeze(1)).clamp(
+        max=probs.shape[1] - 1
+    )
+    return order.gather(1, picked).squeeze(1)  # (B,)
+
+
+class _Context:
+    """The tokens each row's model sees, with its cache; both ways of computing agree."""
+
+    def __init__(self, net: DecoderTransformer, start: torch.Tensor, use_cache: bool):
+        self.net, self.use_cache = net, use_cache
+        self.tokens = start  # (rows, t)
+        self.cache: KVCache | None = None
+
+    def logits(self) -> torch.Tensor:
+        """(rows, V) logits of the next token."""
+        if not self.use_cache:
+            return self.net(self.tokens)[:, -1]
+        if self.cache is None:
+            self.cache = self.net.new_cache()
+            return self.net(self.tokens, self.cache)[:, -1]
+        return self.net(self.tokens[:, -1:], self.cache)[:, -1]
+
+    def append(self, tokens: torch.Tensor) -> None:
+        self.tokens = torch.cat([self.tokens, tokens[:, None]], dim=1)
+        if self.tokens.shape[1] > self.net.context:  # keep the condition and the latest half
+            kept = self.net.context // 2
+            self.tokens = torch.cat([self.tokens[:, :1], self.tokens[:, -kept:]], dim=1)
+            self.cache = None
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Only these rows from now on (finished pieces stop costing: attention over a long cache
+        is most of a step's time)."""
+        self.tokens = self.tokens[rows]
+        if self.cache is not None:
+            self.cache.keep(rows)
+
+
+def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, conditional: bool,
+                  requests: Sequence[PieceRequest], options: TransformerOptions) -> list[np.ndarray]:  # fmt: skip
+    """The REMI token ids of each checked request, ``bars`` bars each (see the module docstring)."""
+    device = next(net.parameters()).device
+    guided = conditional and options.guidance != 1.0
+    conditions = torch.tensor([vocabulary.condition(r.quadrant if conditional else None) for r in requests])
+    if guided:
+        conditions = torch.cat([conditions, torch.full_like(conditions, vocabulary.condition(None))])
+    start = torch.stack([conditions, torch.full_like(conditions, vocabulary.bar)], dim=1).to(
+        device
+    )  # (rows, 2)
+    context = _Context(net, start, options.cache)
+    generators = [torch.Generator().manual_seed(r.seed) for r in requests]
+    rows = torch.arange(len(requests))  # the request of each context row (guided: of each pair)
+    alive = torch.ones(len(requests), dtype=torch.bool)  # rows whose piece is still being written
+    bars_wanted = torch.tensor([r.bars for r in requests])
+    bars_begun = torch.ones(len(requests), dtype=torch.long)
+    pieces: list[list[int]] = [[vocabulary.bar] for _ in requests]
+    never = torch.zeros(vocabulary.size, dtype=torch.bool, device=device)
+    never[[PAD_ID, MASK_ID, *range(vocabulary.condition(0), vocabulary.size)]] = True
+    while alive.any():
+        n = len(rows)
+        log_probs = torch.log_softmax(context.logits().float(), dim=-1)  # (rows, V)
+        if guided:
+            conditioned, unconditioned = log_probs[:n], log_probs[n:]
+            log_probs = unconditioned + options.guidance * (conditioned - unconditioned)  # (n, V)
+        forbidden = never.expand(n, -1).clone()
+        forbidden[:, vocabulary.eos] = (bars_begun[rows] < bars_wanted[rows]).to(
+            device
+        )  # ends in its last bar only
+        log_probs = (log_probs / options.temperature).masked_fill(forbidden, -torch.inf)
+        uniform = torch.cat([torch.rand(1, generator=generators[i]) for i in rows.tolist()]).to(
+            device
+        )  # (n,)
+        tokens = next_token(log_probs, options.top_p, uniform).cpu()  # (n,)
+        bar = tokens == vocabulary.bar
+        finished = alive & ((tokens == vocabulary.eos) | (bar & (bars_begun[rows] >= bars_wanted[rows])))
+        alive &= ~finished
+        for row in torch.nonzero(alive).flatten().tolist():
+            pieces[int(rows[row])].append(int(tokens[row]))
+        bars_begun[rows] += (bar & alive).long()
+        context.append(torch.cat([tokens, tokens]).to(device) if guided else tokens.to(device))
+        if (~alive).sum() * 8 >= n:  # drop finished rows now and then: copying the cache costs too
+            going = torch.nonzero(alive).flatten()
+            context.keep(torch.cat([going, going + n]) if guided else going)
+            rows, alive = rows[going], alive[going]
+    return [np.array(piece) for piece in pieces]
+
+
+def tokens_to_notes(ids: np.ndarray, vocabulary: ComposerVocabulary, qpm: float) -> Notes:
+    """The notes REMI tokens stand for, placed in beats (a malformed note is skipped by MidiTok)."""
+    score = vocabulary.remi.decode(vocabulary.music(ids))
+    if not score.tracks:
+        return Notes.from_beats([], [], [], [], qpm)
+    notes = score.tracks[0].notes.numpy()
+    ticks = float(score.ticks_per_quarter)
+    start = notes["time"] / ticks
+    return Notes.from_beats(start, start + notes["duration"] / ticks, notes["pitch"], notes["velocity"], qpm)
+
+
+def compose_notes(net: DecoderTransformer, vocabulary: ComposerVocabulary, conditional: bool,
+                  requests: Sequence[PieceRequest], options: TransformerOptions) -> list[Notes]:  # fmt: skip
+    """Each request's notes, sampled ``ROWS_PER_BATCH`` requests at a time."""
+    notes = []
+    for first in range(0, len(requests), ROWS_PER_BATCH):
+        batch = requests[first : first + ROWS_PER_BATCH]
+        for request, ids in zip(batch, sample_tokens(net, vocabulary, conditional, batch, options)):
+            notes.append(tokens_to_notes(ids, vocabulary, request.qpm))
+    return notes
