@@ -24,10 +24,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 
-run: install ## the main job: train the emotion-conditioned MuseGAN (CPU-sized), one generated piece per emotion, and how well a judge hears the emotion
-	$(BIN)/python -m emopia_lightning.train model=musegan hydra.run.dir=outputs/demo/train
-	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train/checkpoints/last.ckpt emotion=all n=1 bars=16 out=outputs/demo/generated
-	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train/checkpoints/last.ckpt fast=true hydra.run.dir=outputs/demo/judged
+run: install ## the main job: train the emotion-conditioned Transformer composer (CPU-sized), one 16-bar piece per emotion, and how well a judge hears the emotion
+	$(BIN)/python -m emopia_lightning.train model=transformer_composer hydra.run.dir=outputs/demo/train
+	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train emotion=all n=1 bars=16 out=outputs/demo/generated
+	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train fast=true n=100 hydra.run.dir=outputs/demo/judged
+
+musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-sized, ~6 min) into outputs/musegan; make serve offers it beside make run's composer
+	$(BIN)/python -m emopia_lightning.train model=musegan label_aug=true hydra.run.dir=outputs/musegan
 
 serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's generator first if missing)
 	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
@@ -44,12 +47,13 @@ test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA
 test-slow: install ## the slow checks only
 	$(BIN)/python -m pytest -m slow
 
-bench: install ## benchmarks: parse/roll speed cold and cached, classifier training throughput
+bench: install ## benchmarks: parse/roll speed cold and cached, classifier training throughput, GAN and Transformer composer speed
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_classifier.py model=lstm
 	$(BIN)/python benchmarks/bench_classifier.py model=short_chunk_cnn
 	$(BIN)/python benchmarks/bench_musegan.py --threads 1
 	$(BIN)/python benchmarks/bench_lightning_overhead.py
+	$(BIN)/python benchmarks/bench_composer.py
 
 musegan-report: install ## one report-scale MuseGAN run: 20k generator steps at batch 16
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report
@@ -66,6 +70,19 @@ REPORT_CKPTS := outputs/musegan_report/0/checkpoints/last.ckpt,outputs/musegan_r
 generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/2/metrics.json outputs/musegan_no_labels/metrics.json ## judge and measure the report-scale generators, 3 seeds, with two judges (trains what is missing first: ~1.5 h on 2 cores)
 	$(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$(REPORT_CKPTS) ablation_ckpt=outputs/musegan_no_labels/checkpoints/last.ckpt hydra.sweep.dir=experiments/generation_eval 'clips_dir=outputs/generation_eval_clips/$${hydra:job.num}'
 	for judge in features cnn; do $(BIN)/python -m emopia_lightning.summarize experiments/generation_eval --group --metrics $$judge/generated/acc $$judge/generated/arousal $$judge/generated/valence $$judge/generated/Q1 $$judge/generated/Q2 $$judge/generated/Q3 $$judge/generated/Q4 $$judge/real/acc $$judge/real/arousal $$judge/ablation/acc agreement/generated sparse_bars/generated --out experiments/generation_eval/summary_$$judge.md; done
+
+# The README's side-by-side table at main-job size: both composers, seeds 0-2, each one's label_aug=false
+# ablation, two judges (about 70 min on 2 cores; each run is made once).
+COMPARE := outputs/compare
+$(COMPARE)/transformer/2/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train -m model=transformer_composer seed=0,1,2 logger=csv hydra.sweep.dir=$(COMPARE)/transformer callbacks.progress_bar.refresh_rate=0
+$(COMPARE)/musegan/2/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train -m model=musegan seed=0,1,2 logger=csv hydra.sweep.dir=$(COMPARE)/musegan callbacks.progress_bar.refresh_rate=0
+$(COMPARE)/%_no_labels/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train model=$(if $(findstring transformer,$*),transformer_composer,musegan) label_aug=false logger=csv hydra.run.dir=$(COMPARE)/$*_no_labels callbacks.progress_bar.refresh_rate=0
+composer-comparison: outputs/segment_judge/metrics.json $(COMPARE)/transformer/2/metrics.json $(COMPARE)/musegan/2/metrics.json $(COMPARE)/transformer_no_labels/metrics.json $(COMPARE)/musegan_no_labels/metrics.json ## the side-by-side table of the Transformer composer and the MuseGAN at main-job size (3 seeds, ablations, two judges)
+	for composer in transformer musegan; do $(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$(COMPARE)/$$composer/0,$(COMPARE)/$$composer/1,$(COMPARE)/$$composer/2 ablation_ckpt=$(COMPARE)/$${composer}_no_labels write_clips=false hydra.sweep.dir=experiments/composer_comparison/$$composer; done
+	$(BIN)/python experiments/composer_comparison.py experiments/composer_comparison
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official

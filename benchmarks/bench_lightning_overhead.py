@@ -15,8 +15,6 @@ either side.
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
 import time
 
 import pytorch_lightning as pl
@@ -24,7 +22,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import open_dict
+from step_timer import alternating_medians, timed_fit
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty
@@ -32,29 +30,8 @@ from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty
 WARM_UP = 10
 
 
-class StepTimer(pl.Callback):
-    """Wall time of every Lightning training step."""
-
-    def __init__(self):
-        self.seconds: list[float] = []
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self.seconds.append(time.perf_counter() - self.started)
-
-
 def lightning_steps(cfg, steps: int) -> list[float]:
-    pl.seed_everything(0, verbose=False)
-    model = instantiate(cfg.model)
-    timer = StepTimer()
-    trainer = instantiate(
-        cfg.trainer, max_steps=steps * (cfg.model.n_critic + 1), callbacks=[timer], logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
-    trainer.fit(model, datamodule=instantiate(cfg.data))
-    return timer.seconds[WARM_UP:]
+    return timed_fit(cfg, steps * (cfg.model.n_critic + 1))[WARM_UP:]
 
 
 def bare_steps(cfg, steps: int) -> list[float]:
@@ -120,13 +97,7 @@ def main() -> None:
     with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
     HydraConfig().set_config(cfg)
-    times = {"lightning": [], "bare": []}
-    with open_dict(cfg), tempfile.TemporaryDirectory() as tmp:
-        cfg.paths.output_dir = tmp
-        for _ in range(args.rounds):
-            times["bare"] += bare_steps(cfg, args.steps + WARM_UP)
-            times["lightning"] += lightning_steps(cfg, args.steps + WARM_UP)
-    medians = {kind: statistics.median(values) for kind, values in times.items()}
+    medians = alternating_medians(cfg, args.rounds, args.steps + WARM_UP, bare_steps, lightning_steps)
     h = cfg.model
     print(
         f"musegan (batch {h.batch_size}, n_critic {h.n_critic}, aux_weight {h.aux_weight}, "

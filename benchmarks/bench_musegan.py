@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import open_dict
+from step_timer import StepTimer
 
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.checkpoints import RunConfigInCheckpoints
@@ -34,23 +34,6 @@ from emopia_lightning.render.audio import renderer
 from emopia_lightning.utils.runtime import plain_config
 
 WARM_UP = 20
-
-
-class StepTimer(pl.Callback):
-    """Wall time of every training step (one generator step with its critic steps)."""
-
-    def __init__(self):
-        self.seconds: list[float] = []
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize()
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize()
-        self.seconds.append(time.perf_counter() - self.started)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import torch
 import yaml
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 
-from conftest import compose_train, emopia_root
+from conftest import TINY_COMPOSER, compose_train, emopia_root
 from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.train import MonitorError, train
 
@@ -98,6 +98,23 @@ def test_the_gan_trains_with_ddp_and_only_rank_zero_writes_samples(tmp_path, cac
     assert checkpoint["global_step"] == 3 * (2 + 1)  # 3 generator steps, 2 critic steps each
     assert checkpoint["run_config"]["trainer"]["strategy"]["find_unused_parameters"] is True
     assert result.stdout.count("Train metrics:") == 1
+
+
+@pytest.mark.slow  # two DDP processes; make test-slow runs it
+def test_the_transformer_composer_trains_with_ddp_and_rank_zero_speaks_for_both(tmp_path, cache_dir):
+    out = tmp_path / "ddp_composer"
+    result = _run(
+        [*TINY_COMPOSER, "trainer=ddp_cpu", "logger=none", "trainer.max_steps=4", "callbacks.samples.wav=false",
+         "callbacks.judged_emotion=null", "callbacks.progress_bar.refresh_rate=0", "extras.torch_threads=1",
+         f"hydra.run.dir={out}"],
+        cache_dir,
+    )  # fmt: skip
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (out / "train_ddp_process_1.log").read_text() + result.stderr
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000000", "step_000004"]
+    checkpoint = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert checkpoint["global_step"] == 4 and result.stdout.count("Val metrics:") == 1
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["tested_checkpoint"].endswith(".ckpt") and record["metrics"]["val/loss"] > 0
 
 
 @pytest.mark.slow  # a subprocess multirun: tests/test_cli.py keeps one multirun smoke in the fast suite

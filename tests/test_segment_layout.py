@@ -22,8 +22,13 @@ SEGMENT_CONFIGS = [
 def test_every_config_reads_one_layout_and_the_shapes_agree(overrides, tmp_path, cache_dir):
     cfg = compose_train(overrides, tmp_path, cache_dir)
     if "layout" not in cfg.data:
-        # Clip classifiers (rolls or tokens): no segments.
-        assert cfg.data._target_.endswith(("EmopiaClipDataModule", "EmopiaTokenDataModule"))
+        # Clip classifiers (rolls or tokens) read no segments; the Transformer composer reads tokens,
+        # and its pieces are judged and pictured in the default layout.
+        assert cfg.data._target_.endswith(
+            ("EmopiaClipDataModule", "EmopiaTokenDataModule", "EmopiaComposerDataModule")
+        )
+        if cfg.data._target_.endswith("EmopiaComposerDataModule"):
+            assert instantiate(cfg.model).layout == SegmentLayout()
         return
     layout = SegmentLayout.of(cfg.data.layout)
     datamodule = instantiate(cfg.data)

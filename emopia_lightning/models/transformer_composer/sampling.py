@@ -37,7 +37,9 @@ ROWS_PER_BATCH = 256  # requests sampled together (their caches share one buffer
 class TransformerOptions(ComposeOptions):
     temperature: float = 1.0  # divides the logits: < 1 plays safer, > 1 more adventurous
     top_p: float = 0.95  # nucleus sampling: the most likely tokens holding this share of probability
-    guidance: float = 1.0  # classifier-free guidance scale: 1 conditional only, > 1 sharper emotion
+    # Classifier-free guidance: 1 is the conditional model alone; 2 (twice the rows) carried the
+    # emotion best in the README's measurement (the feature judge: 4Q .41 at 1, .58 at 2).
+    guidance: float = 2.0
     cache: bool = True  # false: recompute every step (same tokens; for checking the cache)
 
     def __post_init__(self) -> None:
@@ -61,7 +63,7 @@ def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor) -> 
     return order.gather(1, picked).squeeze(1)  # (B,)
 
 
-class _Context:
+class SamplingContext:
     """The tokens each row's model sees, with its cache; both ways of computing agree."""
 
     def __init__(self, net: DecoderTransformer, start: torch.Tensor, use_cache: bool):
@@ -104,7 +106,7 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
     start = torch.stack([conditions, torch.full_like(conditions, vocabulary.bar)], dim=1).to(
         device
     )  # (rows, 2)
-    context = _Context(net, start, options.cache)
+    context = SamplingContext(net, start, options.cache)
     generators = [torch.Generator().manual_seed(r.seed) for r in requests]
     rows = torch.arange(len(requests))  # the request of each context row (guided: of each pair)
     alive = torch.ones(len(requests), dtype=torch.bool)  # rows whose piece is still being written

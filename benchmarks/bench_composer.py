@@ -1,0 +1,150 @@
+"""Transformer composer speed: sampling with and without the key-value cache, one 32-bar piece
+after loading, and the Lightning training step against a bare PyTorch loop.
+
+``python benchmarks/bench_composer.py [--ckpt RUN_OR_CKPT] [--steps 60] [--quick] [overrides ...]``
+
+- tokens/s: ``--tokens`` sampling steps of one guided request (two rows) on one thread, with the
+  cache and recomputing the context each step (median of 3);
+- one 32-bar piece (``--ckpt``, default ``make run``'s ``outputs/demo/train``, skipped where it is
+  missing): compose + MIDI on one thread, median of 5, and its tokens;
+- training: ``--steps`` steps of the composed model (default ``model=transformer_composer``) in
+  Lightning's loop and in a bare loop of the module's own arithmetic (AdamW, the warm-up/cosine
+  schedule, gradient clipping at 1), alternating rounds; prints the medians and their ratio
+  (the goal: Lightning / bare <= 1.10).
+
+``--quick`` (CI) runs a tiny model for a few steps: it checks that the benchmark runs, not its speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra import compose as compose_config
+from hydra import initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from step_timer import alternating_medians, timed_fit
+
+from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.composing.composer import compose, load_composer
+from emopia_lightning.composing.pieces import write_pieces
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
+from emopia_lightning.models.transformer_composer.sampling import SamplingContext, sample_tokens
+
+WARM_UP = 5
+QUICK = ["model.net.width=32", "model.net.layers=2", "model.net.heads=2", "data.window=64"]
+
+
+def lightning_steps(cfg, steps: int) -> list[float]:
+    return timed_fit(cfg, steps, limit_val_batches=0, num_sanity_val_steps=0)[WARM_UP:]
+
+
+def bare_steps(cfg, steps: int) -> list[float]:
+    """The same training step in plain PyTorch: the module's loss, AdamW, the schedule, clipping."""
+    pl.seed_everything(0, verbose=False)
+    model: TransformerComposer = instantiate(cfg.model)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    optimizer = model.optimizer_factory(params=model.parameters())
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(model.hparams.warmup_steps, steps, model.hparams.lr_final_fraction)
+    )
+    model.train()
+    seconds = []
+    while len(seconds) < steps:
+        for batch in datamodule.train_dataloader():
+            if len(seconds) == steps:
+                break
+            started = time.perf_counter()
+            loss, _ = model._loss(batch, drop=True)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.trainer.gradient_clip_val)
+            optimizer.step()
+            scheduler.step()
+            seconds.append(time.perf_counter() - started)
+    return seconds[WARM_UP:]
+
+
+def tokens_per_second(net, tokens: int) -> dict[str, float]:
+    """Sampling steps a second for two rows (one guided request), with and without the cache."""
+    rates = {}
+    for cached in (True, False):
+        runs = []
+        for _ in range(3):
+            context = SamplingContext(net, torch.tensor([[1, 2], [3, 2]]), use_cache=cached)
+            started = time.perf_counter()
+            with torch.inference_mode():
+                for _ in range(tokens):
+                    context.append(context.logits().argmax(dim=-1))
+            runs.append(tokens / (time.perf_counter() - started))
+        rates["cache" if cached else "no cache"] = statistics.median(runs)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", default=str(PROJECT_ROOT / "outputs" / "demo" / "train"))
+    parser.add_argument("--steps", type=int, default=60, help="training steps per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tokens", type=int, default=1024, help="sampling steps for tokens/s")
+    parser.add_argument("--quick", action="store_true", help="a tiny model for a few steps (CI)")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.rounds, args.tokens = WARM_UP + 3, 1, 64
+    overrides = [
+        "model=transformer_composer",
+        "data.progress=false",
+        "trainer=cpu",
+        *(QUICK if args.quick else []),
+    ]
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
+        cfg = compose_config("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+
+    torch.set_num_threads(1)
+    net = instantiate(cfg.model).net.eval()
+    rates = tokens_per_second(net, args.tokens)
+    shape = f"width {cfg.model.net.width} x {cfg.model.net.layers} layers, context {cfg.model.net.context}"
+    print(f"sampling ({shape}, 1 thread, 2 rows): {rates['cache']:.0f} tokens/s with the cache, "
+          f"{rates['no cache']:.0f} without ({rates['cache'] / rates['no cache']:.1f}x)")  # fmt: skip
+
+    if Path(args.ckpt).exists() and not args.quick:
+        composer, _ = load_composer(args.ckpt)
+        seconds, lengths = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in range(5):
+                request = PieceRequest("sad", 32, 120, seed).checked()
+                started = time.perf_counter()
+                notes = compose(composer, [request])
+                write_pieces(list(zip([request], notes)), tmp, wav=False, picture=None)
+                seconds.append(time.perf_counter() - started)
+                with torch.inference_mode():
+                    lengths.append(len(sample_tokens(composer.net, composer.vocabulary, True, [request],
+                                                     composer.options_type())[0]))  # fmt: skip
+        print(f"one 32-bar piece after load ({args.ckpt}, 1 thread, guidance {composer.options_type().guidance}): "
+              f"compose + MIDI median {statistics.median(seconds):.2f} s over 5 seeds, "
+              f"{statistics.median(lengths):.0f} tokens")  # fmt: skip
+    else:
+        print(f"one 32-bar piece: skipped ({args.ckpt} not there; make run trains it)")
+
+    torch.set_num_threads(2)
+    medians = alternating_medians(cfg, args.rounds, args.steps + WARM_UP, bare_steps, lightning_steps)
+    print(
+        f"training (batch {cfg.data.batch_size} x {cfg.data.window} tokens, {torch.get_num_threads()} threads), "
+        f"median of {args.rounds} x {args.steps} steps: Lightning {medians['lightning'] * 1000:.0f} ms, "
+        f"bare PyTorch {medians['bare'] * 1000:.0f} ms; ratio {medians['lightning'] / medians['bare']:.3f} "
+        "(goal <= 1.10)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The README's side-by-side table of the composers, from ``make composer-comparison``'s evaluations.
+
+``python experiments/composer_comparison.py experiments/composer_comparison`` reads
+``<folder>/<composer>/<job>/results.json`` (one job per training seed, as ``evaluate_generator -m``
+writes them) and writes ``<folder>.md``: emotion control by each judge (mean ±
+sample std over the seeds, the label_aug=false ablation beside it, each judge's accuracy on real
+held-out segments as its ceiling), what a listener hears per quadrant (qualified notes, velocity,
+note density, real music beside them), the mean histogram overlap with real music over every
+metric and quadrant, and long pieces (successive segments in one key, bars repeating the last).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+HEARD = ("qualified_note_rate", "mean_velocity", "note_density")
+
+
+def _spread(values: list[float]) -> str:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return "–"
+    mean = float(np.mean(values))
+    digits = 1 if abs(mean) >= 10 else 3
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {float(np.std(values, ddof=1)):.{digits}f}"
+
+
+def _jobs(folder: Path) -> dict[str, list[dict]]:
+    composers = {}
+    for composer in sorted(p for p in folder.iterdir() if p.is_dir()):
+        jobs = sorted(composer.glob("*/results.json"), key=lambda p: int(p.parent.name))
+        if jobs:
+            composers[composer.name] = [json.loads(p.read_text()) for p in jobs]
+    return composers
+
+
+def emotion_rows(composers: dict[str, list[dict]]) -> list[str]:
+    rows = ["| judge | composer | seeds | 4Q | arousal | valence | Q1 / Q2 / Q3 / Q4 recall | label_aug=false 4Q |",
+            "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    judges = list(next(iter(composers.values()))[0]["emotion"])
+    for judge in judges:
+        first = next(iter(composers.values()))[0]["emotion"][judge]["real"]
+        recall = " / ".join(f"{first['per_quadrant'][q]:.2f}" for q in QUADRANTS)
+        rows.append(f"| {judge} | real held-out segments (its ceiling) | – | {first['accuracy']:.3f} | "
+                    f"{first['arousal_accuracy']:.3f} | {first['valence_accuracy']:.3f} | {recall} | |")  # fmt: skip
+        for name, jobs in composers.items():
+            scores = [job["emotion"][judge] for job in jobs]
+            generated = [s["generated"] for s in scores]
+            recall = " / ".join(_spread([g["per_quadrant"][q] for g in generated]) for q in QUADRANTS)
+            ablation = _spread([s["ablation"]["accuracy"] for s in scores if "ablation" in s])
+            rows.append(
+                f"| {judge} | {name} | {len(jobs)} | {_spread([g['accuracy'] for g in generated])} | "
+                f"{_spread([g['arousal_accuracy'] for g in generated])} | "
+                f"{_spread([g['valence_accuracy'] for g in generated])} | {recall} | {ablation} |"
+            )
+    return rows
+
+
+def heard_rows(composers: dict[str, list[dict]]) -> list[str]:
+    rows = ["| metric | source | Q1 | Q2 | Q3 | Q4 |", "|---|---|---|---|---|---|"]
+    first = next(iter(composers.values()))[0]["metrics"]
+    for metric in HEARD:
+        real = [first[metric][q]["real"]["mean"] for q in QUADRANTS]
+        rows.append(f"| {metric} | real EMOPIA | " + " | ".join(_spread([v]) for v in real) + " |")
+        for name, jobs in composers.items():
+            cells = [
+                _spread([job["metrics"][metric][q]["generated"]["mean"] for job in jobs]) for q in QUADRANTS
+            ]
+            rows.append(f"| {metric} | {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def overlap_and_coherence_rows(composers: dict[str, list[dict]]) -> list[str]:
+    rows = ["| composer | mean histogram overlap with real | same key, successive segments | bars repeating the last |",
+            "|---|---|---|---|"]  # fmt: skip
+    first = next(iter(composers.values()))[0]["coherence"]["successive_segments"]["real clips"]
+    rows.append(f"| real EMOPIA clips | 1 | {first['same_key']:.3f} | {first['repeated_bars']:.3f} |")
+    for name, jobs in composers.items():
+        overlaps = [
+            float(np.nanmean([job["metrics"][m][q]["overlap"] for m in job["metrics"] for q in QUADRANTS]))
+            for job in jobs
+        ]
+        generated = [job["coherence"]["successive_segments"]["generated"] for job in jobs]
+        rows.append(
+            f"| {name} | {_spread(overlaps)} | {_spread([g['same_key'] for g in generated])} | "
+            f"{_spread([g['repeated_bars'] for g in generated])} |"
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="the evaluations: <folder>/<composer>/<job>/results.json")
+    args = parser.parse_args(argv)
+    if not args.folder.is_dir():
+        print(f"error: {args.folder}: no such folder", file=sys.stderr)
+        return 2
+    composers = _jobs(args.folder)
+    if not composers:
+        print(f"error: {args.folder}: no <composer>/<job>/results.json inside", file=sys.stderr)
+        return 2
+    lines = [
+        "# The composers side by side (`make composer-comparison`)",
+        "",
+        "Each composer trained at the main job's size with seeds 0, 1, 2, and once with label_aug=false;",
+        "each checkpoint judged by `python -m emopia_lightning.evaluate_generator` (200 fresh 4-bar segments",
+        "per quadrant, both judges, 10 pieces of 32 bars per quadrant for the long-piece rows). Mean ± sample",
+        "std over the seeds.",
+        "",
+        "## Emotion control",
+        "",
+        *emotion_rows(composers),
+        "",
+        "## What a listener hears, per quadrant (mean over the seeds)",
+        "",
+        *heard_rows(composers),
+        "",
+        "## Closeness to real music and long pieces",
+        "",
+        *overlap_and_coherence_rows(composers),
+        "",
+    ]
+    out = args.folder.with_suffix(".md")
+    out.write_text("\n".join(lines))
+    print(f"Wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
