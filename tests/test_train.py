@@ -71,10 +71,13 @@ def test_every_model_and_experiment_config_runs_a_step(tmp_path, cache_dir):
         cfg = compose_train([override, "debug=fast_dev_run"], tmp_path / str(i), cache_dir)
         if "max_seconds" in cfg.data:  # short clips for the sequence classifiers
             cfg.data.max_seconds = 8
-        shrink = {"hidden_size": 8, "num_layers": 1, "channels": [4, 8], "dense": 8}
+        shrink = {"hidden_size": 8, "num_layers": 1, "channels": [4, 8], "dense": 8, "width": 16, "layers": 1,
+                  "heads": 2}  # fmt: skip
         for key, value in shrink.items():  # tiny nets, whatever the model
             if key in cfg.model.get("net", {}):
                 cfg.model.net[key] = value
+        if cfg.get("callbacks") and cfg.callbacks.get("judged_emotion"):
+            cfg.callbacks.judged_emotion.n = 2  # segments per quadrant: an untrained composer's are long
         metrics = train(cfg)
         # Classifiers are tested; a GAN or a pretraining run (test=false) reports its training losses.
         assert (
