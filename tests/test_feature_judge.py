@@ -109,3 +109,26 @@ def test_a_gan_run_logs_the_judged_accuracy_and_keeps_its_best_checkpoint(tmp_pa
     history = next(v for k, v in best["callbacks"].items() if "JudgedEmotion" in k)["history"]
     assert [h["step"] for h in history] in ([2], [2, 4])  # saved when judged best so far
     assert best["global_step"] == history[-1]["step"] * 3  # n_critic 2: 3 optimiser steps each
+
+
+def test_a_velocity_free_judge_reads_no_velocity_and_a_louder_segment_is_judged_the_same():
+    from sklearn.linear_model import LogisticRegression
+
+    from emopia_lightning.classical.features import EXPERT_NAMES
+    from emopia_lightning.generator_evaluation.feature_judge import FeatureJudge
+
+    candidates = JudgeCandidates.from_options({"velocity": False})
+    read = [EXPERT_NAMES[i] for i in candidates.columns]
+    assert len(read) == len(EXPERT_NAMES) - 2 and not any(name.startswith("velocity") for name in read)
+    assert candidates.key()["velocity"] is False and "velocity" not in JudgeCandidates().key()
+    rng = np.random.default_rng(0)
+    model = LogisticRegression().fit(rng.normal(size=(40, len(read))), np.arange(40) % 4)
+    judge = FeatureJudge(
+        model, {"classes": ["Q1", "Q2", "Q3", "Q4"], "features": read}, {"layout": FMT.key()}
+    )
+    soft = piece_of([(0, 8, 38, 40), (8, 8, 42, 50), (16, 16, 45, 45)], 64)
+    loud = np.where(soft > 0, 110, 0).astype(np.uint8)
+    assert np.allclose(judge.probabilities(np.stack([soft])), judge.probabilities(np.stack([loud])))
+    assert judge.describe()["kind"].endswith("velocity-free")
+    with pytest.raises(ValueError, match="velocity must be true or false"):
+        JudgeCandidates.from_options({"velocity": "no"})

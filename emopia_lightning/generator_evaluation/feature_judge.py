@@ -66,21 +66,32 @@ def judge_data_config(layout: SegmentLayout, root: str, cache_dir: str) -> dict:
 @dataclass(frozen=True)
 class JudgeCandidates:
     """What is tried, and chosen on the validation songs: the SVM's (C, gamma as a multiple of
-    1 / n_features), the SVM's share of the blended probabilities, and the forest's size."""
+    1 / n_features), the SVM's share of the blended probabilities, and the forest's size; and
+    whether the judge reads velocities (``velocity=false``: a judge that loudness cannot sway)."""
 
     svm: tuple[tuple[float, float], ...] = ((1.0, 0.5), (1.0, 1.0), (3.0, 0.5), (3.0, 1.0))
     svm_shares: tuple[float, ...] = (0.3, 0.5, 0.7)
     trees: int = 500
+    velocity: bool = True
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The expert features it reads (indices into EXPERT_NAMES)."""
+        return np.array(
+            [i for i, name in enumerate(EXPERT_NAMES) if self.velocity or not name.startswith("velocity")]
+        )
 
     @classmethod
     def from_options(cls, options: Mapping | None) -> JudgeCandidates:
         """Defaults, with any of ``svm``, ``svm_shares``, ``trees`` given (a config's plain values)."""
         options = dict(options or {})
-        unknown = set(options) - {"svm", "svm_shares", "trees"}
+        unknown = set(options) - {"svm", "svm_shares", "trees", "velocity"}
         if unknown:
             raise ValueError(
-                f"unknown feature judge options {sorted(unknown)}; known: svm, svm_shares, trees"
+                f"unknown feature judge options {sorted(unknown)}; known: svm, svm_shares, trees, velocity"
             )
+        if not isinstance(options.get("velocity", True), bool):
+            raise ValueError(f"feature_judge.velocity must be true or false, got {options['velocity']!r}")
         if "svm" in options:
             options["svm"] = tuple((float(c), float(g)) for c, g in options["svm"])
         if "svm_shares" in options:
@@ -88,7 +99,8 @@ class JudgeCandidates:
         return cls(**options)
 
     def key(self) -> dict:
-        return {"svm": [list(s) for s in self.svm], "svm_shares": list(self.svm_shares), "trees": self.trees}
+        key = {"svm": [list(s) for s in self.svm], "svm_shares": list(self.svm_shares), "trees": self.trees}
+        return key if self.velocity else {**key, "velocity": False}  # judges fitted before keep their key
 
 
 @dataclass
@@ -107,13 +119,20 @@ class FeatureJudge:
 
     def describe(self) -> dict:
         """What the report says of this judge: its kind, choices and real accuracies."""
-        return {"kind": "RBF SVM + random forest on expert features", **self.record}
+        reads_velocity = len(self.columns) == len(EXPERT_NAMES)
+        kind = "RBF SVM + random forest on expert features" + ("" if reads_velocity else ", velocity-free")
+        return {"kind": kind, **self.record}
+
+    @property
+    def columns(self) -> np.ndarray:
+        read = self.record.get("features", EXPERT_NAMES)
+        return np.array([EXPERT_NAMES.index(name) for name in read])
 
     def probabilities(self, rolls: np.ndarray) -> np.ndarray:
         """(n, 4) quadrant probabilities of (n, steps, pitches, 2) segments."""
         if not len(rolls):
             return np.zeros((0, len(self.record["classes"])))
-        return self.model.predict_proba(segment_features(rolls, self.layout))
+        return self.model.predict_proba(segment_features(rolls, self.layout)[:, self.columns])
 
     def real_segments(self) -> EmopiaSegmentDataModule:
         datamodule = instantiate(OmegaConf.create(self.data))
@@ -143,7 +162,7 @@ def fit_feature_judge(
     datamodule: EmopiaSegmentDataModule, candidates: JudgeCandidates, seed: int = 0
 ) -> tuple[VotingClassifier, dict]:
     """Fit every candidate on the training songs; keep the best on the validation songs."""
-    parts = _part_features(datamodule)
+    parts = {part: (x[:, candidates.columns], y) for part, (x, y) in _part_features(datamodule).items()}
     (x_train, y_train), (x_val, y_val) = parts["train"], parts["val"]
     best = None
     for c, gamma_scale in tqdm(candidates.svm, desc="Fitting the feature judge", unit="candidate"):
@@ -162,7 +181,7 @@ def fit_feature_judge(
         "val_accuracy": val_accuracy,
         "test_accuracy": float(np.mean(blend.predict(x_test) == y_test)),  # reported, never chosen on
         "segments": {part: int(len(y)) for part, (_, y) in parts.items()},
-        "features": list(EXPERT_NAMES),
+        "features": [EXPERT_NAMES[i] for i in candidates.columns],
         "seed": seed,
     }
     return blend, record
