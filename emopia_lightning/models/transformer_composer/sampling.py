@@ -57,10 +57,8 @@ def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor) -> 
     before = probs.cumsum(dim=-1) - probs  # the probability of every more likely token
     probs = probs.masked_fill(before >= top_p, 0.0)  # the top-p set always keeps the likeliest
     cumulative = probs.cumsum(dim=-1)  # (B, V)
-    picked = torch.searchsorted(cumulative, (uniform * cumulative[:, -1]).unsqueeze(1)).clamp(
-        max=probs.shape[1] - 1
-    )
-    return order.gather(1, picked).squeeze(1)  # (B,)
+    picked = torch.searchsorted(cumulative, (uniform * cumulative[:, -1]).unsqueeze(1))  # (B, 1)
+    return order.gather(1, picked.clamp(max=probs.shape[1] - 1)).squeeze(1)  # (B,)
 
 
 class SamplingContext:
@@ -103,10 +101,8 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
     conditions = torch.tensor([vocabulary.condition(r.quadrant if conditional else None) for r in requests])
     if guided:
         conditions = torch.cat([conditions, torch.full_like(conditions, vocabulary.condition(None))])
-    start = torch.stack([conditions, torch.full_like(conditions, vocabulary.bar)], dim=1).to(
-        device
-    )  # (rows, 2)
-    context = SamplingContext(net, start, options.cache)
+    start = torch.stack([conditions, torch.full_like(conditions, vocabulary.bar)], dim=1)  # (rows, 2)
+    context = SamplingContext(net, start.to(device), options.cache)
     generators = [torch.Generator().manual_seed(r.seed) for r in requests]
     rows = torch.arange(len(requests))  # the request of each context row (guided: of each pair)
     alive = torch.ones(len(requests), dtype=torch.bool)  # rows whose piece is still being written
@@ -122,16 +118,13 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
             conditioned, unconditioned = log_probs[:n], log_probs[n:]
             log_probs = unconditioned + options.guidance * (conditioned - unconditioned)  # (n, V)
         forbidden = never.expand(n, -1).clone()
-        forbidden[:, vocabulary.eos] = (bars_begun[rows] < bars_wanted[rows]).to(
-            device
-        )  # ends in its last bar only
+        in_last_bar = bars_begun[rows] >= bars_wanted[rows]
+        forbidden[:, vocabulary.eos] = ~in_last_bar.to(device)  # a piece ends in its last bar only
         log_probs = (log_probs / options.temperature).masked_fill(forbidden, -torch.inf)
-        uniform = torch.cat([torch.rand(1, generator=generators[i]) for i in rows.tolist()]).to(
-            device
-        )  # (n,)
-        tokens = next_token(log_probs, options.top_p, uniform).cpu()  # (n,)
+        uniform = torch.cat([torch.rand(1, generator=generators[i]) for i in rows.tolist()])  # (n,)
+        tokens = next_token(log_probs, options.top_p, uniform.to(device)).cpu()  # (n,)
         bar = tokens == vocabulary.bar
-        finished = alive & ((tokens == vocabulary.eos) | (bar & (bars_begun[rows] >= bars_wanted[rows])))
+        finished = alive & ((tokens == vocabulary.eos) | (bar & in_last_bar))
         alive &= ~finished
         for row in torch.nonzero(alive).flatten().tolist():
             pieces[int(rows[row])].append(int(tokens[row]))
