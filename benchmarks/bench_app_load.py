@@ -4,8 +4,8 @@
 [app overrides ...]``
 
 Without ``--url`` it serves the page itself (``python -m emopia_lightning.app`` with the overrides
-given, e.g. ``generator=CKPT concurrency=1``; make run's generator by default) on a free port and
-stops it after. Each client (its own
+given, e.g. ``generators.transformer=CKPT concurrency=1``; make run's composer by default) on a
+free port and stops it after; ``--composer`` names the composer asked (default: the page's first). Each client (its own
 ``gradio_client.Client``, in its own thread) asks ``/compose`` for ``--pieces`` pieces one after
 another, cycling through the four emotions, and downloads what comes back (piano roll, WAV,
 MIDI), as the page does. One warm-up piece first, not counted. Prints the latency p50 / p95 / max
@@ -57,14 +57,15 @@ def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the page did not start: {' '.join(command)}")
 
 
-def client_run(url: str, client_index: int, pieces: int, bars: int, latencies: list, failures: list) -> None:
+def client_run(url: str, client_index: int, pieces: int, bars: int, composer: str, latencies: list,
+               failures: list) -> None:  # fmt: skip
     folder = tempfile.mkdtemp(prefix=f"bench_client{client_index}_")
     client = Client(url, verbose=False, download_files=folder)
     for i in range(pieces):
         emotion = QUADRANTS[(client_index + i) % len(QUADRANTS)]
         started = time.perf_counter()
         try:
-            client.predict(emotion, bars, 120, 1000 * client_index + i, api_name="/compose")
+            client.predict(emotion, bars, 120, 1000 * client_index + i, composer, api_name="/compose")
             latencies.append(time.perf_counter() - started)
         except Exception as error:  # a failed request is counted, and the load goes on
             failures.append(f"client {client_index}, piece {i}: {type(error).__name__}: {error}")
@@ -76,18 +77,23 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=25, help="pieces each client asks for")
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--url", help="a page already served (default: serve one here)")
-    parser.add_argument("overrides", nargs="*", help="the served page's options (generator=CKPT ...)")
+    parser.add_argument(
+        "--composer", default="transformer", help="the composer asked, by its name on the page"
+    )
+    parser.add_argument("overrides", nargs="*", help="the served page's options (generators.NAME=CKPT ...)")
     args = parser.parse_args()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     server, url = (None, args.url) if args.url else start_page(args.overrides)
     try:
         Client(url, verbose=False, download_files=tempfile.mkdtemp()).predict(
-            "Q1", args.bars, 120, 0, api_name="/compose"
+            "Q1", args.bars, 120, 0, args.composer, api_name="/compose"
         )  # warm-up: the renderer's soundfont, the first request's imports
         latencies: list[float] = []
         failures: list[str] = []
         threads = [
-            threading.Thread(target=client_run, args=(url, c, args.pieces, args.bars, latencies, failures))
+            threading.Thread(
+                target=client_run, args=(url, c, args.pieces, args.bars, args.composer, latencies, failures)
+            )
             for c in range(args.clients)
         ]
         started = time.perf_counter()
