@@ -20,13 +20,18 @@ BARS = (8, 64)  # the lengths the page offers, in bars
 
 @dataclass(frozen=True)
 class PagePiece:
-    """A composed piece's files and its piano-roll picture."""
+    """A composed piece's files (``wav`` None where audio cannot be rendered here, ``audio_note``
+    saying why) and its piano-roll picture."""
 
-    files: Piece
+    name: str
+    midi: Path
+    wav: Path | None
+    audio_note: str | None
     roll: Path
 
-    def __getattr__(self, name: str):  # name, midi, wav, audio_note
-        return getattr(self.files, name)
+    @classmethod
+    def of(cls, piece: Piece, roll: Path) -> PagePiece:
+        return cls(piece.name, piece.midi, piece.wav, piece.audio_note, roll)
 
 
 class Composers:
@@ -84,4 +89,4 @@ class Composers:
         name = f"{request.name}_{composer}"
         written = write_pieces([(request, notes)], folder, renderer=self.renderer, picture=f"{name}.png",
                                title=request.title, style=PAGE_PICTURE, layout=model.layout, names=[name])  # fmt: skip
-        return PagePiece(written.pieces[0], written.picture)
+        return PagePiece.of(written.pieces[0], written.picture)
