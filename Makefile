@@ -32,7 +32,7 @@ run: install ## the main job: train the emotion-conditioned Transformer composer
 musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-sized, ~6 min) into outputs/musegan; make serve offers it beside make run's composer
 	$(BIN)/python -m emopia_lightning.train model=musegan label_aug=true hydra.run.dir=outputs/musegan
 
-serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's generator first if missing)
+serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's composer first if missing; offers make musegan's too)
 	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
 
 classify: install ## the best emotion classifier (random forest on expert, harmony and performance features): song-grouped 10-fold CV and the official test split, then the model file and the predict line to use it
