@@ -72,7 +72,7 @@ generation-report: outputs/segment_judge/metrics.json outputs/musegan_report/2/m
 	for judge in features cnn; do $(BIN)/python -m emopia_lightning.summarize experiments/generation_eval --group --metrics $$judge/generated/acc $$judge/generated/arousal $$judge/generated/valence $$judge/generated/Q1 $$judge/generated/Q2 $$judge/generated/Q3 $$judge/generated/Q4 $$judge/real/acc $$judge/real/arousal $$judge/ablation/acc agreement/generated sparse_bars/generated --out experiments/generation_eval/summary_$$judge.md; done
 
 # The README's side-by-side table at main-job size: both composers, seeds 0-2, each one's label_aug=false
-# ablation, two judges (about 70 min on 2 cores; each run is made once).
+# ablation, two judges, then a velocity-free feature judge (about 80 min on 2 cores; each run is made once).
 COMPARE := outputs/compare
 $(COMPARE)/transformer/2/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train -m model=transformer_composer seed=0,1,2 logger=csv hydra.sweep.dir=$(COMPARE)/transformer callbacks.progress_bar.refresh_rate=0
@@ -80,9 +80,14 @@ $(COMPARE)/musegan/2/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train -m model=musegan seed=0,1,2 logger=csv hydra.sweep.dir=$(COMPARE)/musegan callbacks.progress_bar.refresh_rate=0
 $(COMPARE)/%_no_labels/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train model=$(if $(findstring transformer,$*),transformer_composer,musegan) label_aug=false logger=csv hydra.run.dir=$(COMPARE)/$*_no_labels callbacks.progress_bar.refresh_rate=0
-composer-comparison: outputs/segment_judge/metrics.json $(COMPARE)/transformer/2/metrics.json $(COMPARE)/musegan/2/metrics.json $(COMPARE)/transformer_no_labels/metrics.json $(COMPARE)/musegan_no_labels/metrics.json ## the side-by-side table of the Transformer composer and the MuseGAN at main-job size (3 seeds, ablations, two judges)
-	for composer in transformer musegan; do $(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$(COMPARE)/$$composer/0,$(COMPARE)/$$composer/1,$(COMPARE)/$$composer/2 ablation_ckpt=$(COMPARE)/$${composer}_no_labels write_clips=false hydra.sweep.dir=experiments/composer_comparison/$$composer; done
+composer-comparison: outputs/segment_judge/metrics.json $(COMPARE)/transformer/2/metrics.json $(COMPARE)/musegan/2/metrics.json $(COMPARE)/transformer_no_labels/metrics.json $(COMPARE)/musegan_no_labels/metrics.json ## the side-by-side table of the Transformer composer and the MuseGAN at main-job size (3 seeds, ablations, two judges, and a velocity-free judge)
+	for composer in transformer musegan; do \
+	  seeds=$(COMPARE)/$$composer/0,$(COMPARE)/$$composer/1,$(COMPARE)/$$composer/2; \
+	  $(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$$seeds ablation_ckpt=$(COMPARE)/$${composer}_no_labels write_clips=false hydra.sweep.dir=experiments/composer_comparison/$$composer; \
+	  $(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$$seeds fast=true n=100 pieces.n=0 +feature_judge.velocity=false hydra.sweep.dir=experiments/composer_velocity_free/$$composer; \
+	done
 	$(BIN)/python experiments/composer_comparison.py experiments/composer_comparison
+	$(BIN)/python experiments/composer_comparison.py experiments/composer_velocity_free
 
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official

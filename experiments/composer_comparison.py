@@ -28,7 +28,7 @@ def _spread(values: list[float]) -> str:
     if not values:
         return "–"
     mean = float(np.mean(values))
-    digits = 1 if abs(mean) >= 10 else 3
+    digits = 1 if abs(mean) >= 5 else 3
     if len(values) == 1:
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {float(np.std(values, ddof=1)):.{digits}f}"
@@ -108,27 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     if not composers:
         print(f"error: {args.folder}: no <composer>/<job>/results.json inside", file=sys.stderr)
         return 2
+    jobs = [job for runs in composers.values() for job in runs]
     lines = [
-        "# The composers side by side (`make composer-comparison`)",
+        f"# The composers side by side (`{' '.join(['python experiments/composer_comparison.py', *(argv or sys.argv[1:])])}`)",
         "",
-        "Each composer trained at the main job's size with seeds 0, 1, 2, and once with label_aug=false;",
-        "each checkpoint judged by `python -m emopia_lightning.evaluate_generator` (200 fresh 4-bar segments",
-        "per quadrant, both judges, 10 pieces of 32 bars per quadrant for the long-piece rows). Mean ± sample",
-        "std over the seeds.",
+        "Each composer trained at the main job's size with seeds 0, 1, 2 (`make composer-comparison`), each",
+        "checkpoint judged by `python -m emopia_lightning.evaluate_generator` (fresh 4-bar segments per quadrant;",
+        "the label_aug=false ablation beside it where given). Mean ± sample std over the seeds.",
         "",
         "## Emotion control",
         "",
         *emotion_rows(composers),
-        "",
-        "## What a listener hears, per quadrant (mean over the seeds)",
-        "",
-        *heard_rows(composers),
-        "",
-        "## Closeness to real music and long pieces",
-        "",
-        *overlap_and_coherence_rows(composers),
-        "",
     ]
+    if all("metrics" in job for job in jobs):
+        lines += ["", "## What a listener hears, per quadrant (mean over the seeds)", "", *heard_rows(composers)]
+    if all("coherence" in job and "metrics" in job for job in jobs):
+        lines += ["", "## Closeness to real music and long pieces", "", *overlap_and_coherence_rows(composers)]
+    lines.append("")
     out = args.folder.with_suffix(".md")
     out.write_text("\n".join(lines))
     print(f"Wrote {out}")
