@@ -27,7 +27,7 @@ install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
 run: install ## the main job: train the emotion-conditioned Transformer composer (CPU-sized), one 16-bar piece per emotion, and how well a judge hears the emotion
 	$(BIN)/python -m emopia_lightning.train model=transformer_composer hydra.run.dir=outputs/demo/train
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train emotion=all n=1 bars=16 out=outputs/demo/generated
-	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train fast=true n=100 hydra.run.dir=outputs/demo/judged
+	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train fast=true n=100 pieces.n=0 hydra.run.dir=outputs/demo/judged
 
 musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-sized, ~6 min) into outputs/musegan; make serve offers it beside make run's composer
 	$(BIN)/python -m emopia_lightning.train model=musegan label_aug=true hydra.run.dir=outputs/musegan

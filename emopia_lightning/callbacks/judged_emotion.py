@@ -1,11 +1,12 @@
-"""Log how well the generator's music carries the asked-for emotion while it trains.
+"""Log how well a composer's music carries the asked-for emotion while it trains.
 
-Every ``every_n_steps`` of the composer's steps (generator steps for the MuseGAN; and at the last) the feature judge, fitted on real
-training songs only and chosen on validation songs, names the quadrant of ``n`` fresh segments
-asked for each quadrant. Logged: ``val/judged_acc``, ``val/judged_arousal``, ``val/judged_valence``
-and ``val/sparse_bars`` (share of bars with under two notes), so that sweeps and checkpoint
-choices can aim at emotion control rather than at loss values. The weights judged best so far are
-saved as ``checkpoint_dir/best_judged.ckpt``, and the curve as ``output_dir/judged_emotion.png``.
+Every ``every_n_steps`` of the composer's steps (generator steps for the MuseGAN), and at the
+last, the feature judge, fitted on real training songs only and chosen on validation songs,
+names the quadrant of ``n`` fresh segments asked for each quadrant. Logged: ``val/judged_acc``,
+``val/judged_arousal``, ``val/judged_valence`` and ``val/sparse_bars`` (share of bars with under
+two notes), so that sweeps and checkpoint choices can aim at emotion control rather than at loss
+values. The weights judged best so far are saved as ``checkpoint_dir/best_judged.ckpt``, and the
+curve as ``output_dir/judged_emotion.png``.
 """
 
 from __future__ import annotations
