@@ -121,9 +121,19 @@ def main(argv: list[str] | None = None) -> int:
         *emotion_rows(composers),
     ]
     if all("metrics" in job for job in jobs):
-        lines += ["", "## What a listener hears, per quadrant (mean over the seeds)", "", *heard_rows(composers)]
+        lines += [
+            "",
+            "## What a listener hears, per quadrant (mean over the seeds)",
+            "",
+            *heard_rows(composers),
+        ]
     if all("coherence" in job and "metrics" in job for job in jobs):
-        lines += ["", "## Closeness to real music and long pieces", "", *overlap_and_coherence_rows(composers)]
+        lines += [
+            "",
+            "## Closeness to real music and long pieces",
+            "",
+            *overlap_and_coherence_rows(composers),
+        ]
     lines.append("")
     out = args.folder.with_suffix(".md")
     out.write_text("\n".join(lines))
