@@ -12,27 +12,15 @@ import numpy as np
 
 from emopia_lightning.classical.features import EXPERT_NAMES, REPORT_FPS, expert_features, report_roll
 from emopia_lightning.data.notes import Notes
-from emopia_lightning.data.segment_layout import SegmentLayout, piece_notes
+from emopia_lightning.data.segment_layout import SegmentLayout, piece_to_notes
 
 SECONDS_PER_BEAT = 0.5  # EMOPIA's clips are transcribed at 120 bpm
 
 
 def segment_notes(piece: np.ndarray, layout: SegmentLayout) -> Notes | None:
-    """The notes of one (steps, pitches, 2) piece, or None when nothing sounds."""
-    found = piece_notes(piece)
-    if not len(found):
-        return None
-    start_beat = found.start / layout.steps_per_beat
-    end_beat = (found.start + found.length) / layout.steps_per_beat
-    return Notes(
-        start_s=start_beat * SECONDS_PER_BEAT,
-        end_s=end_beat * SECONDS_PER_BEAT,
-        start_beat=start_beat,
-        end_beat=end_beat,
-        pitch=(layout.lowest_pitch + found.column).astype(np.int16),
-        velocity=found.velocity,
-        beats_per_bar=layout.beats_per_bar,
-    )
+    """The notes of one (steps, pitches, 2) piece at EMOPIA's 120 bpm, or None when nothing sounds."""
+    notes = piece_to_notes(piece, layout, qpm=60.0 / SECONDS_PER_BEAT)
+    return notes if len(notes) else None
 
 
 def segment_features(pieces: np.ndarray, layout: SegmentLayout) -> np.ndarray:
