@@ -54,6 +54,16 @@ bench: install ## benchmarks: parse/roll speed cold and cached, classifier train
 	$(BIN)/python benchmarks/bench_musegan.py --threads 1
 	$(BIN)/python benchmarks/bench_lightning_overhead.py
 	$(BIN)/python benchmarks/bench_composer.py
+	$(BIN)/python benchmarks/bench_app_load.py
+
+bench-quick: install ## every benchmark at a tiny size, to show each still runs (CI; the figures mean nothing)
+	$(BIN)/python benchmarks/bench_data.py --quick
+	$(BIN)/python benchmarks/bench_classifier.py --quick model=lstm
+	$(BIN)/python benchmarks/bench_classifier.py --quick model=short_chunk_cnn
+	$(BIN)/python benchmarks/bench_musegan.py --quick --threads 1
+	$(BIN)/python benchmarks/bench_lightning_overhead.py --quick
+	$(BIN)/python benchmarks/bench_composer.py --quick
+	$(BIN)/python benchmarks/bench_app_load.py --quick
 
 musegan-report: install ## one report-scale MuseGAN run: 20k generator steps at batch 16
 	$(BIN)/python -m emopia_lightning.train experiment=musegan_report hydra.run.dir=outputs/musegan_report
@@ -114,4 +124,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench lstm-results cnn-results table1 clean
+.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench bench-quick lstm-results cnn-results table1 clean

@@ -25,11 +25,12 @@ import tempfile
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from gradio_client import Client
 
-from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.project_root import PROJECT_ROOT
 
 
 def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
@@ -57,6 +58,17 @@ def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the page did not start: {' '.join(command)}")
 
 
+def quick_composer() -> list[str]:
+    """The page's options for a tiny Transformer composer, trained here for 2 steps (~20 s)."""
+    run = Path(tempfile.mkdtemp(prefix="bench_app_composer_"))
+    tiny = ["model=transformer_composer", "model.net.width=32", "model.net.layers=2", "model.net.heads=2",
+            "data.window=64", "trainer.max_steps=2", "callbacks.judged_emotion=null", "callbacks.samples=null",
+            "logger=none", f"hydra.run.dir={run}"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "emopia_lightning.train", *tiny], cwd=PROJECT_ROOT, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return [f"generators.transformer={run}"]
+
+
 def client_run(url: str, client_index: int, pieces: int, bars: int, composer: str, latencies: list,
                failures: list) -> None:  # fmt: skip
     folder = tempfile.mkdtemp(prefix=f"bench_client{client_index}_")
@@ -80,9 +92,17 @@ def main() -> None:
     parser.add_argument(
         "--composer", default="transformer", help="the composer asked, by its name on the page"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few steps, to show it still runs (CI); its figures mean nothing: a tiny composer, trained first",
+    )
     parser.add_argument("overrides", nargs="*", help="the served page's options (generators.NAME=CKPT ...)")
     args = parser.parse_args()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    if args.quick:
+        args.clients, args.pieces, args.bars = 1, 2, 8
+        args.overrides = [*quick_composer(), "generators.musegan=null", *args.overrides]
     server, url = (None, args.url) if args.url else start_page(args.overrides)
     try:
         Client(url, verbose=False, download_files=tempfile.mkdtemp()).predict(

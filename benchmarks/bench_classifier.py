@@ -13,12 +13,11 @@ import tempfile
 import time
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.config_registry import compose_config
 
 
 def main() -> None:
@@ -26,12 +25,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few steps, to show it still runs (CI); its figures mean nothing",
+    )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.quick:
+        args.steps = 2
     if args.threads:
         torch.set_num_threads(args.threads)
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["data.progress=false", *args.overrides], return_hydra_config=True)
+    cfg = compose_config(
+        "train", overrides=["data.progress=false", *args.overrides], return_hydra_config=True
+    )
     HydraConfig().set_config(cfg)
     with open_dict(cfg), tempfile.TemporaryDirectory() as tmp:
         cfg.paths.output_dir = tmp

@@ -25,18 +25,17 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose as compose_config
-from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from step_timer import alternating_medians, timed_fit
 
-from emopia_lightning import PROJECT_ROOT
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.config_registry import compose_config
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
 from emopia_lightning.models.transformer_composer.sampling import SamplingContext, sample_tokens
+from emopia_lightning.project_root import PROJECT_ROOT
 
 WARM_UP = 5
 QUICK = ["model.net.width=32", "model.net.layers=2", "model.net.heads=2", "data.window=64"]
@@ -106,8 +105,7 @@ def main() -> None:
         "trainer=cpu",
         *(QUICK if args.quick else []),
     ]
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
-        cfg = compose_config("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
+    cfg = compose_config("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
     HydraConfig().set_config(cfg)
 
     torch.set_num_threads(1)

@@ -19,12 +19,11 @@ import time
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from step_timer import alternating_medians, timed_fit
 
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.config_registry import compose_config
 from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty
 
 WARM_UP = 10
@@ -90,12 +89,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="generator steps per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the GAN trains on 1)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few steps, to show it still runs (CI); its figures mean nothing",
+    )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.rounds = 2, 1
     torch.set_num_threads(args.threads)
     overrides = ["model=musegan", "data.progress=false", "trainer=cpu", "model.lr_decay=linear"]
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
+    cfg = compose_config("train", overrides=[*overrides, *args.overrides], return_hydra_config=True)
     HydraConfig().set_config(cfg)
     medians = alternating_medians(cfg, args.rounds, args.steps + WARM_UP, bare_steps, lightning_steps)
     h = cfg.model

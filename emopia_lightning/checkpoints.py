@@ -25,21 +25,55 @@ from hydra._internal.utils import _locate
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from emopia_lightning.errors import CheckpointError
+
 # A checkpoint's config may name only classes defined under these modules, so an edited checkpoint
 # cannot make us call anything else.
 ALLOWED_MODULES = ("emopia_lightning.", "torch.optim.")
 
 
-class CheckpointError(ValueError):
-    """The file is not a checkpoint of the kind asked for."""
+def _plain(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def pinned(node):
+    """``node`` (a plain config) with every constructor argument written out: each ``_target_``'s
+    defaults added where the config leaves them out, so that a checkpoint is rebuilt as it was
+    trained even after a default changes. Only plain defaults are written (others are objects
+    the config builds, or leaves to the class)."""
+    if isinstance(node, list):
+        return [pinned(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: pinned(v) for k, v in node.items()}
+    target = node.get("_target_")
+    located = _locate(target) if isinstance(target, str) and _allowed(target) else None
+    if located is not None:
+        for name, parameter in inspect.signature(located).parameters.items():
+            if name in node or parameter.default is inspect.Parameter.empty:
+                continue
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if _plain(parameter.default):
+                default = parameter.default
+                node[name] = list(default) if isinstance(default, tuple) else default
+    return node
 
 
 class RunConfigInCheckpoints(pl.Callback):
     """Store the run's config (a plain dict, as ``utils.runtime.plain_config`` makes it) in every
-    checkpoint the trainer writes, so that :func:`load_model` can rebuild the model."""
+    checkpoint the trainer writes, with the model's and the data's every constructor argument
+    :func:`pinned`, so that :func:`load_model` rebuilds the model as it was trained."""
 
     def __init__(self, run_config: dict):
-        self.run_config = run_config
+        self.run_config = {
+            **run_config,
+            **{part: pinned(run_config[part]) for part in ("model", "data") if part in run_config},
+        }
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict
@@ -71,8 +105,9 @@ def _allowed(target: str) -> bool:
     return inspect.isclass(located) and located.__module__.startswith(ALLOWED_MODULES)
 
 
-def load_model(path: str | Path, expected: type, kind: str):
-    """(model of class ``expected`` in eval mode, the run's config); ``kind`` names it in errors."""
+def read_checkpoint(path: str | Path, kind: str) -> dict:
+    """The checkpoint's contents, read without running pickled code, with a ``run_config`` whose
+    model config names only allowed classes; else :class:`CheckpointError` (``kind`` names it)."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -80,14 +115,36 @@ def load_model(path: str | Path, expected: type, kind: str):
     except Exception as error:  # unpickling refusals and corrupt files alike
         raise CheckpointError(f"{path}: not a loadable checkpoint ({type(error).__name__})") from None
     config = checkpoint.get("run_config") if isinstance(checkpoint, dict) else None
-    if not config or "model" not in config or "data" not in config:
+    if not config or "model" not in config:
         raise CheckpointError(f"{path}: no run_config inside; not an emopia_lightning {kind} checkpoint")
-    refused = [t for t in _targets(config["model"]) if not _allowed(t)]
+    built = {part: config[part] for part in ("model", "data") if part in config}
+    refused = [t for t in _targets(built) if not _allowed(t)]
     if refused:
         raise CheckpointError(f"{path}: its config names {refused}, which will not be built")
+    return checkpoint
+
+
+def check_resumable(path: str | Path, model_target: str) -> None:
+    """Before fit resumes from ``path``: a checkpoint of this run's model class, else :class:`CheckpointError`."""
+    checkpoint = read_checkpoint(path, "training")
+    target = checkpoint["run_config"]["model"]["_target_"]
+    if target != model_target:
+        raise CheckpointError(
+            f"{path}: a checkpoint of {target.rsplit('.', 1)[-1]}, not of this run's {model_target.rsplit('.', 1)[-1]}"
+        )
+
+
+def load_model(path: str | Path, expected: type, kind: str):
+    """(model of class ``expected`` in eval mode, the run's config); ``kind`` names it in errors."""
+    checkpoint = read_checkpoint(path, kind)
+    config = checkpoint["run_config"]
+    if "data" not in config:
+        raise CheckpointError(
+            f"{path}: its run_config has no data part; not an emopia_lightning {kind} checkpoint"
+        )
     target = _locate(config["model"]["_target_"])
     if not (inspect.isclass(target) and issubclass(target, expected)):
-        raise CheckpointError(f"{path}: a {target.__name__} checkpoint, not a {kind}")
+        raise CheckpointError(f"{path}: holds {target.__name__} weights, not the {kind} asked for")
     try:
         model = instantiate(OmegaConf.create(config["model"]))
         model.load_state_dict(checkpoint["state_dict"])

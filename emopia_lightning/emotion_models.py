@@ -11,21 +11,18 @@ from typing import Protocol
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
-from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
+from emopia_lightning.checkpoints import chosen_checkpoint, load_model
 from emopia_lightning.classical.model_file import load_classical_model
-from emopia_lightning.data.clip_dataset import roll_to_input
 from emopia_lightning.data.labels import (
     EMOTION_NAMES,
-    HIGH_AROUSAL_QUADRANTS,
-    POSITIVE_VALENCE_QUADRANTS,
-    QUADRANTS,
+    halves_of_quadrants,
 )
 from emopia_lightning.data.notes import Notes
-from emopia_lightning.data.rolls import TimeRollSpec
-from emopia_lightning.data.token_dataset import tokens_to_input
-from emopia_lightning.data.tokens import RemiSpec
+from emopia_lightning.errors import CheckpointError
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
+from emopia_lightning.utils.instantiate import build
 
 
 class EmotionModel(Protocol):
@@ -38,11 +35,14 @@ class EmotionModel(Protocol):
 
 
 class CheckpointModel:
-    """A Lightning classifier checkpoint; a clip becomes what its validation data was (roll or tokens)."""
+    """A Lightning classifier checkpoint; a clip becomes what its data module served in
+    validation (``model_inputs``: a roll, tokens, or every segment), its views' probabilities averaged."""
 
     def __init__(self, path: str | Path):
         self.network, config = load_model(path, EmotionClassifier, "emotion classifier")
-        self.task, self.data = config["task"], config["data"]
+        self.task = config["task"]
+        # Only built, never set up: it reads no data, it only says how a clip becomes input.
+        self.datamodule = build(OmegaConf.create(config["data"]), progress=False)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -50,20 +50,9 @@ class CheckpointModel:
 
     @torch.no_grad()
     def probabilities(self, notes: Notes) -> np.ndarray:
-        clip = clip_input(self.data, notes)[None]  # (1, T, P) roll or (1, T) token ids
-        return torch.softmax(self.network(clip, torch.tensor([clip.shape[1]])), dim=-1)[0].numpy()
-
-
-def clip_input(data: dict, notes: Notes) -> torch.Tensor:
-    """One clip as the run's data config (``data`` of a checkpoint) served it in validation: REMI
-    token ids from the start for the token data module, else the time roll from the start."""
-    if data["_target_"].endswith(".EmopiaTokenDataModule"):
-        ids = RemiSpec(num_velocities=data["num_velocities"]).tokens(notes)[: data["max_tokens"]]
-        return tokens_to_input(ids)  # (T,)
-    spec = TimeRollSpec(fs=data["fs"], lowest_pitch=data["lowest_pitch"], n_pitches=data["n_pitches"],
-                        velocity=data["velocity"])  # fmt: skip
-    max_frames = round(data["max_seconds"] * data["fs"]) if data.get("max_seconds") else None
-    return roll_to_input(spec.render(notes), data["velocity"], max_frames)  # (T, P)
+        inputs = self.datamodule.model_inputs(notes)  # (views, T, ...)
+        lengths = torch.full((len(inputs),), inputs.shape[1])
+        return torch.softmax(self.network(inputs, lengths), dim=-1).mean(dim=0).numpy()
 
 
 def load_emotion_model(path: str | Path) -> EmotionModel:
@@ -87,10 +76,7 @@ def halves(task: str, probabilities: dict[str, float]) -> dict[str, float]:
     """P(high arousal) and P(positive valence), from quadrant probabilities or a task model's
     own; each only where the model reads it."""
     if task == "quadrant":
-        return {
-            "arousal": sum(probabilities[QUADRANTS[q - 1]] for q in HIGH_AROUSAL_QUADRANTS),
-            "valence": sum(probabilities[QUADRANTS[q - 1]] for q in POSITIVE_VALENCE_QUADRANTS),
-        }
+        return halves_of_quadrants(probabilities)
     return {"arousal": probabilities["high"]} if task == "arousal" else {"valence": probabilities["positive"]}
 
 

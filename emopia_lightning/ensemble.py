@@ -19,20 +19,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
+from emopia_lightning.checkpoints import chosen_checkpoint, load_model
 from emopia_lightning.classical.cross_validation import inner_cv
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.models import build_pipeline
 from emopia_lightning.classical.run import rfecv_settings
+from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import RequestError, one_line_errors, writable_folder
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
-from emopia_lightning.utils.cli import say_error
 
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in the average
 
@@ -45,10 +44,11 @@ def deep_probabilities(model: EmotionClassifier, loader) -> np.ndarray:
 
 
 def classical_config(name: str, features: str, task: str, seed: int):
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf" / "classical"), version_base="1.3"):
-        return compose(
-            "classical", overrides=[f"model={name}", f"features={features}", f"task={task}", f"seed={seed}"]
-        )
+    return compose_config(
+        "classical",
+        overrides=[f"model={name}", f"features={features}", f"task={task}", f"seed={seed}"],
+        folder=CONF_DIR / "classical",
+    )
 
 
 def classical_probabilities(cfg, data_root: str, cache_dir: str, train_names, eval_names: dict) -> dict:
@@ -139,6 +139,7 @@ def table(results: list[dict], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fuse trained classifier runs with a classical model.")
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
@@ -146,16 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", default="expert", help="a conf/classical/features option")
     parser.add_argument("--out", type=Path, help="write the Markdown table (and JSON beside it) here")
     args = parser.parse_args(argv)
-    try:
-        results = [fuse_run(run, args.classical, args.features) for run in args.runs]
-    except (CheckpointError, FileNotFoundError) as error:
-        return say_error(str(error))
+    for flag, group in (("classical", "model"), ("features", "features")):
+        offered = sorted(p.stem for p in (CONF_DIR / "classical" / group).glob("*.yaml"))
+        if getattr(args, flag) not in offered:
+            raise RequestError(f"--{flag} {getattr(args, flag)}: choose one of {', '.join(offered)}")
+    if args.out:
+        writable_folder(args.out.parent)
+    results = [fuse_run(run, args.classical, args.features) for run in args.runs]
     markdown = table(
         results, "python -m emopia_lightning.ensemble " + " ".join(sys.argv[1:] if argv is None else argv)
     )
     print(markdown)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown)
         args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return 0

@@ -24,10 +24,11 @@ import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from emopia_lightning import PROJECT_ROOT  # also registers the config resolvers
 from emopia_lightning.composing.composer import Composer, load_composer
+from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError, one_line_errors, positive_count, writable_folder
 from emopia_lightning.generator_evaluation.coherence import (
     clip_runs,
     repeated_bar_share,
@@ -47,11 +48,13 @@ from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates,
 from emopia_lightning.generator_evaluation.judge import load_judge
 from emopia_lightning.generator_evaluation.music_metrics import METRICS, metric_table
 from emopia_lightning.generator_evaluation.report import write_report
+from emopia_lightning.project_root import PROJECT_ROOT
 from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
 from emopia_lightning.render.roll_pictures import plot_piano_rolls
-from emopia_lightning.utils.cli import one_line_errors, positive_count
+
+register_configs()  # before Hydra composes this command's config
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ def _judges(cfg: DictConfig, layout: SegmentLayout) -> dict:
     if cfg.judge and not cfg.fast:
         judges["cnn"] = load_judge(cfg.judge, layout)
     if not judges:
-        raise ValueError("no judge: keep feature_judge (not null), or give judge=<a segment_judge run>")
+        raise RequestError("no judge: keep feature_judge (not null), or give judge=<a segment_judge run>")
     return judges
 
 
@@ -150,12 +153,12 @@ def _figures(
 
 def _check(cfg: DictConfig) -> None:
     if OmegaConf.is_missing(cfg, "ckpt"):
-        raise ValueError(
+        raise RequestError(
             "ckpt=PATH is required: a composer checkpoint or run folder, e.g. outputs/demo/train"
         )
     positive_count("n", cfg.n)
     if cfg.real_part not in ("train", "val", "test"):
-        raise ValueError(f"real_part must be train, val or test, got {cfg.real_part!r}")
+        raise RequestError(f"real_part must be train, val or test, got {cfg.real_part!r}")
 
 
 def _load_generator(path: str) -> Composer:
@@ -169,7 +172,7 @@ def evaluate(cfg: DictConfig) -> dict:
     """Generate, judge, measure and write the report; returns the results written to results.json."""
     _check(cfg)
     started = time.perf_counter()
-    out = Path(cfg.out)
+    out = writable_folder(cfg.out)
     generator = _load_generator(cfg.ckpt)
     options = OmegaConf.to_container(cfg.options)
     layout = generator.layout
@@ -285,8 +288,9 @@ def _command() -> str:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate_generator")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
-    results = one_line_errors(lambda: evaluate(cfg), cfg.out)
+    results = evaluate(cfg)
     for name, parts in results["emotion"].items():
         generated, real = parts["generated"], parts["real"]
         print(

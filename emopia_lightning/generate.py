@@ -13,12 +13,14 @@ import time
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.utils.cli import one_line_errors, positive_count
+from emopia_lightning.errors import RequestError, one_line_errors, positive_count, writable_folder
+
+register_configs()  # before Hydra composes this command's config
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def generate(cfg: DictConfig) -> dict:
             "ckpt=PATH is required: a composer checkpoint or run folder, e.g. outputs/demo/train"
         )
     requests = requests_of(cfg)
+    writable_folder(cfg.out)
     composer, _ = load_composer(cfg.ckpt)
     if not composer.follows_emotion:
         log.warning("This composer was trained without labels (label_aug=false): the emotion has no effect")
@@ -51,8 +54,9 @@ def generate(cfg: DictConfig) -> dict:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
-    written = one_line_errors(lambda: generate(cfg), cfg.out)["written"]
+    written = generate(cfg)["written"]
     audio = f", {len(written.wav)} WAV" if written.wav else " (no WAV: see the log line above)"
     print(f"Wrote {len(written.midi)} MIDI{audio} and {written.picture.name} to {cfg.out}")
 

@@ -16,15 +16,18 @@ import json
 import sys
 from pathlib import Path
 
-from emopia_lightning.checkpoints import CheckpointError
-from emopia_lightning.data.notes import MidiReadError, read_notes
+from emopia_lightning.data.notes import read_notes
 from emopia_lightning.emotion_models import EmotionModel, load_emotion_model, read_emotion
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.errors import InputFileError, one_line_errors, say_error
 
 
 def predict_file(model: EmotionModel, path: str | Path) -> dict:
     """:func:`emotion_models.read_emotion` of one MIDI file, with its path."""
-    return {"file": str(path), **read_emotion(model, read_notes(Path(path).read_bytes()))}
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise InputFileError(f"{path}: {error.strerror or type(error).__name__}") from None
+    return {"file": str(path), **read_emotion(model, read_notes(data))}
 
 
 def _line(result: dict) -> str:
@@ -34,25 +37,23 @@ def _line(result: dict) -> str:
     return f"{result['file']}: {result['prediction']} ({result['meaning']})  {shares}{halves_text}"
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Predict the emotion of MIDI files.")
     parser.add_argument("model", help="a .skops classical model, a Lightning checkpoint, or a run folder")
     parser.add_argument("files", nargs="+")
     parser.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     args = parser.parse_args(argv)
-    try:
-        model = load_emotion_model(args.model)
-    except CheckpointError as error:
-        return say_error(str(error))
+    model = load_emotion_model(args.model)
     results, failed = [], 0
     for path in args.files:
         try:
             results.append(predict_file(model, path))
             for repair in results[-1]["repairs"]:
                 print(f"warning: {path}: repaired: {repair}", file=sys.stderr)
-        except (OSError, MidiReadError) as error:
+        except InputFileError as error:  # MidiReadError included
             failed += 1
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            reason = str(error).removeprefix(f"{path}: ")
             say_error(f"{path}: {reason}")  # the others still run; the status is 1 when any failed
             results.append({"file": str(path), "error": reason})
     if args.json:

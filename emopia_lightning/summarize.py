@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.errors import InputFileError, one_line_errors, writable_folder
 
 METRICS = ("test/acc", "test/f1", "val/acc")  # val/*: the chosen (best-on-validation) checkpoint
 
@@ -125,6 +125,7 @@ def to_markdown(rows: list[dict], group: list[str], metrics: tuple[str, ...] = M
     return "\n".join(lines) + "\n"
 
 
+@one_line_errors
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dirs", type=Path, nargs="+", help="one or more multirun folders, pooled")
@@ -132,10 +133,12 @@ def main() -> None:
     parser.add_argument("--metrics", nargs="*", default=list(METRICS), help="metrics to tabulate")
     parser.add_argument("--out", type=Path, help="Markdown file to write (JSON beside it)")
     args = parser.parse_args()
+    if args.out:
+        writable_folder(args.out.parent)
     jobs = [job for sweep_dir in args.sweep_dirs for job in read_jobs(sweep_dir)]
     if not jobs:
         under = " or ".join(map(str, args.sweep_dirs))
-        raise SystemExit(say_error(f"no finished jobs (*/metrics.json or */results.json) under {under}"))
+        raise InputFileError(f"no finished jobs (*/metrics.json or */results.json) under {under}")
     metrics = tuple(args.metrics)
     rows = summarize(jobs, args.group, metrics)
     commands = "\n".join(f"Runs: `{sweep_command(sweep_dir)}`\n" for sweep_dir in args.sweep_dirs)
@@ -153,7 +156,6 @@ def main() -> None:
     )
     print(table)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table)
         args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2))
 

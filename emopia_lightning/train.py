@@ -12,19 +12,19 @@ from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
-from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 from pytorch_lightning.utilities import rank_zero_only
 
-import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.callbacks.confusion_matrix_plot import ConfusionMatrixPlot
-from emopia_lightning.checkpoints import CheckpointError, RunConfigInCheckpoints
-from emopia_lightning.data.source import DataNotFoundError, locate_emopia
-from emopia_lightning.utils.cli import say_error
-from emopia_lightning.utils.instantiate import instantiate_callbacks, instantiate_loggers
+from emopia_lightning.callbacks.monitor_check import MonitoredMetricsLogged
+from emopia_lightning.checkpoints import RunConfigInCheckpoints, check_resumable
+from emopia_lightning.config_registry import register as register_configs
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import RequestError, one_line_errors
+from emopia_lightning.utils.instantiate import build, instantiate_callbacks, instantiate_loggers
 from emopia_lightning.utils.runtime import apply_extras, finish_wandb, plain_config
+
+register_configs()  # before Hydra composes this command's config
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +71,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.data.get("root") is not None:
         # Missing data fails here, in one line, before loggers, W&B runs or the trainer start.
         locate_emopia(cfg.data.root)
+    # So does a checkpoint of another kind ("last" and "best" Lightning finds in the run's folder)
+    if cfg.get("ckpt_path") not in (None, "last", "best"):
+        check_resumable(cfg.ckpt_path, cfg.model._target_)
     apply_extras(cfg.get("extras"), cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
 
-    datamodule: pl.LightningDataModule = instantiate(cfg.data)
-    model: pl.LightningModule = instantiate(cfg.model)
+    datamodule: pl.LightningDataModule = build(cfg.data)
+    model: pl.LightningModule = build(cfg.model)
     run_config = plain_config(cfg)
-    # Saved into every checkpoint, so predict/generate can rebuild the model without this run.
-    callbacks = [*instantiate_callbacks(cfg.get("callbacks")), RunConfigInCheckpoints(run_config)]
+    callbacks = [
+        MonitoredMetricsLogged(),  # first, so that it speaks before the callbacks that monitor
+        *instantiate_callbacks(cfg.get("callbacks")),
+        RunConfigInCheckpoints(run_config),  # so predict/generate can rebuild the model without this run
+    ]
     loggers = instantiate_loggers(cfg.get("logger"))
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers)
     for logger in loggers:
         logger.log_hyperparams(run_config)
 
@@ -119,28 +125,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     optimized = cfg.get("optimized_metric")
     if optimized and optimized not in metrics:
         # A sweep must not optimise None: say which names exist (after the run's outputs are saved).
-        raise MonitorError(
+        raise RequestError(
             f"optimized_metric={optimized!r} was not logged by this run; it logged {', '.join(sorted(metrics))}"
         )
     return metrics
-
-
-class MonitorError(ValueError):
-    """A metric name in the config that the run does not log."""
-
-
-def _monitor_error(error: Exception) -> str | None:
-    """The one-line reason when ``error`` is Lightning refusing an unknown monitored metric."""
-    text = str(error).strip()
-    if isinstance(error, MisconfigurationException) and "could not find the monitored key" in text:
-        return text.split(" HINT:")[0]
-    if isinstance(error, RuntimeError) and text.startswith("Early stopping conditioned on metric"):
-        return (
-            text.split(" Pass in or modify")[0].rstrip(".")
-            + "; logged: "
-            + text.split("any of the following: ")[-1]
-        )
-    return None
 
 
 def summary(metrics: dict[str, float], output_dir: str) -> str:
@@ -157,21 +145,9 @@ def summary(metrics: dict[str, float], output_dir: str) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@one_line_errors
 def main(cfg: DictConfig) -> float | None:
-    try:
-        metrics = train(cfg)
-    except (DataNotFoundError, MonitorError, CheckpointError) as error:  # CheckpointError: pretrained=
-        raise SystemExit(say_error(str(error))) from None
-    except (MisconfigurationException, RuntimeError) as error:
-        reason = _monitor_error(error)
-        if reason is None:
-            raise
-        raise SystemExit(say_error(reason)) from None
-    except InstantiationException as error:  # a config the classes refuse, e.g. model=musegan task=arousal
-        reason = [
-            line for line in str(error).splitlines() if line.strip() and not line.startswith("full_key")
-        ]
-        raise SystemExit(say_error(reason[-1].strip())) from None
+    metrics = train(cfg)
     if rank_zero_only.rank == 0:  # DDP runs one process per device; rank 0 speaks for them
         print(summary(metrics, cfg.paths.output_dir))
     monitored = cfg.get("optimized_metric")

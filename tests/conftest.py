@@ -10,15 +10,13 @@ import numpy as np
 import pytest
 import symusic
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.config_registry import compose_config
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING
+from emopia_lightning.project_root import PROJECT_ROOT
 
-CONF_DIR = PROJECT_ROOT / "conf"
 # A feature judge that fits in seconds: one SVM, one blend weight, a small forest.
 TINY_FEATURE_JUDGE = {"svm": [[1.0, 1.0]], "svm_shares": [0.5], "trees": 20}
 # Small nets, two critic steps per generator step, batches of 4: seconds on one core.
@@ -127,22 +125,41 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+def evaluate_config(tmp_path, cache_dir, **values) -> DictConfig:
+    """evaluate_generator's config at test size: 3 segments per quadrant, a tiny feature judge."""
+    # threshold 0.02: the tiny generators are a few steps from their start at 5 % density.
+    base = {
+        "n": 3, "seed": 0, "options": {"threshold": 0.02}, "real_part": "test", "qualified_steps": 2, "examples": 1,
+        "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
+        "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
+        "pieces": {"n": 2, "bars": 12, "continuities": [0.0]},
+        "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
+    }  # fmt: skip
+    return OmegaConf.create({**base, **values})
+
+
+def exit_status(main, argv: list[str]) -> int:
+    """The exit status of an argparse entry point: its return value, or the code it exits with."""
+    try:
+        return main(argv)
+    except SystemExit as exit:
+        return exit.code
+
+
 def compose_train(overrides: list[str], output_dir: Path, cache: Path) -> DictConfig:
     """The train config as a test run needs it: CPU, no logger, tiny net, paths under tmp."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name="train",
-            return_hydra_config=True,
-            overrides=[
-                "logger=none",
-                "trainer=cpu",
-                "extras.print_config=false",
-                "extras.torch_threads=1",
-                "data.progress=false",
-                *overrides,
-            ],
-        )
+    cfg = compose_config(
+        config_name="train",
+        return_hydra_config=True,
+        overrides=[
+            "logger=none",
+            "trainer=cpu",
+            "extras.print_config=false",
+            "extras.torch_threads=1",
+            "data.progress=false",
+            *overrides,
+        ],
+    )
     HydraConfig().set_config(cfg)
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)

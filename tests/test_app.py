@@ -7,11 +7,9 @@ import time
 import numpy as np
 import pytest
 import symusic
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import open_dict
 
-from conftest import CONF_DIR, NO_WAV, TINY_COMPOSER, TINY_FEATURE_JUDGE, emopia_root, make_midi
+from conftest import NO_WAV, TINY_COMPOSER, TINY_FEATURE_JUDGE, emopia_root, make_midi
 from emopia_lightning.app.__main__ import serve
 from emopia_lightning.app.actions import PageActions
 from emopia_lightning.app.composer import Composers
@@ -23,9 +21,11 @@ from emopia_lightning.app.emotion_reading import (
 )
 from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.composing.composer import load_composer
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.config_registry import compose_config
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import read_notes
+from emopia_lightning.errors import ProjectError, RequestError
 from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
 
 LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are faint
@@ -94,7 +94,7 @@ def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_a
 def test_a_generator_trained_without_labels_is_refused(gan_checkpoint):
     model, _ = load_composer(gan_checkpoint)
     model.hparams.conditional = False
-    with pytest.raises(ValueError, match="label_aug=false"):
+    with pytest.raises(RequestError, match="label_aug=false"):
         Composers({"musegan": (model, gan_checkpoint)})
 
 
@@ -166,7 +166,7 @@ def test_the_page_actions_write_a_chart_or_refuse_with_the_files_name(
     (workspace.root / "notes.txt").write_text("C E G")
     with pytest.raises(UploadRefused, match="notes.txt is not a MIDI file"):
         actions.read(workspace.root / "notes.txt")
-    with pytest.raises(ValueError, match="choose a MIDI file"):
+    with pytest.raises(RequestError, match="choose a MIDI file"):
         actions.read(None)
     pictures = actions.circumplex_pictures()
     assert sorted(pictures) == list(QUADRANTS) and all(p.stat().st_size > 5000 for p in pictures.values())
@@ -183,29 +183,24 @@ def test_the_workspace_prunes_old_pieces_and_is_removed_on_close(tmp_path):
 
 
 def _app_config(**values):
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="app", overrides=[f"{k}={v}" for k, v in values.items()])
+    cfg = compose_config("app", overrides=[f"{k}={v}" for k, v in values.items()])
     with open_dict(cfg):
         cfg.paths.data_dir = str(emopia_root())
     return cfg
 
 
-def test_a_missing_or_wrong_checkpoint_ends_the_command_with_one_line(
-    tmp_path, classifier_checkpoint, gan_checkpoint, capsys
-):
+def test_a_missing_or_wrong_checkpoint_is_refused_before_the_page_starts(
+    tmp_path, classifier_checkpoint, gan_checkpoint
+):  # the command's one error line for these: tests/test_entry_point_errors.py
     missing = tmp_path / "missing"
     for values, says in [
-        ({"generators.transformer": classifier_checkpoint, "generators.musegan": missing}, "not a composer"),
+        ({"generators.transformer": classifier_checkpoint, "generators.musegan": missing}, "not the composer"),
         ({"generators.transformer": gan_checkpoint, "generators.musegan": missing, "classifier": gan_checkpoint},
-         "not a emotion classifier"),
+         "not the emotion classifier"),
         ({"generators.transformer": missing, "generators.musegan": missing}, "no composer to offer"),
     ]:  # fmt: skip
-        with pytest.raises(SystemExit) as ended:
+        with pytest.raises(ProjectError, match=says):
             serve(_app_config(**values))
-        assert ended.value.code == 2
-        last_line = capsys.readouterr().err.strip().splitlines()[-1]
-        assert last_line.startswith("error: ") and says in last_line
 
 
 @pytest.mark.slow
@@ -224,9 +219,10 @@ def test_without_a_generator_it_trains_one_first_and_then_uses_it(tmp_path):
 def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):
     from PIL import Image
 
-    from emopia_lightning.render.emotion_pictures import plot_emotion_probabilities, quadrant_position
+    from emopia_lightning.data.labels import circumplex_signs
+    from emopia_lightning.render.emotion_pictures import plot_emotion_probabilities
 
-    assert [quadrant_position(q) for q in QUADRANTS] == [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+    assert [circumplex_signs(q) for q in QUADRANTS] == [(1, 1), (-1, 1), (-1, -1), (1, -1)]
     both = plot_emotion_probabilities(
         {"Q1": 0.4, "Q2": 0.3, "Q3": 0.2, "Q4": 0.1}, 0.7, 0.5, tmp_path / "a.png"
     )

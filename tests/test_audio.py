@@ -11,6 +11,7 @@ from conftest import piece_of
 from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.segment_layout import SegmentLayout, piece_to_notes
+from emopia_lightning.errors import RequestError
 from emopia_lightning.render import audio
 from emopia_lightning.render.midi import write_midi
 
@@ -80,7 +81,7 @@ def test_without_a_soundfont_pieces_are_still_written_and_the_reason_logged_once
 def test_an_unreadable_midi_gets_one_clear_error(tmp_path):
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not midi")
-    with pytest.raises(RuntimeError, match="cannot read .*bad.mid for audio"):
+    with pytest.raises(audio.AudioUnavailable, match="cannot read .*bad.mid for audio"):
         audio.render_wav(bad, tmp_path / "bad.wav", use="tinysoundfont")
 
 
@@ -93,5 +94,5 @@ def test_a_preferred_renderer_is_used_where_installed_and_the_other_otherwise(mo
     installed["fluidsynth"] = False
     with pytest.raises(audio.AudioUnavailable, match="neither FluidSynth nor TinySoundFont"):
         audio.renderer("tinysoundfont")
-    with pytest.raises(ValueError, match="renderer must be one of"):
+    with pytest.raises(RequestError, match="renderer must be one of"):
         audio.renderer("timidity")

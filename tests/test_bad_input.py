@@ -9,9 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 from bad_midi import BAD_CASES, write_bad_cases
-from test_predict import checkpoint  # noqa: F401  (a tiny classifier, trained once per module)
 
-from conftest import compose_train, write_release_folder
+from conftest import compose_train, evaluate_config, write_release_folder
 from emopia_lightning.data.cache import load_entry
 from emopia_lightning.data.check import check
 from emopia_lightning.data.corpus import load_corpus
@@ -84,11 +83,11 @@ def test_training_on_emopia_mixed_with_bad_files_reports_every_file(mixed_folder
     assert report["repair_reasons"]["tempo outside 10..1000 bpm"] == 2
 
 
-def test_predict_names_each_bad_file_and_predicts_the_rest(mixed_folder, checkpoint, capsys):  # noqa: F811
+def test_predict_names_each_bad_file_and_predicts_the_rest(mixed_folder, classifier_checkpoint, capsys):
     from emopia_lightning.predict import main
 
     files = sorted(str(p) for p in (mixed_folder / "midis").iterdir())
-    assert main([str(checkpoint), *files, "--json"]) == 1
+    assert main([str(classifier_checkpoint), *files, "--json"]) == 1
     out, err = capsys.readouterr()
     results = {r["file"].rsplit("/", 1)[-1].rsplit(".", 1)[0]: r for r in json.loads(out)}
     assert len(results) == len(files) and "Traceback" not in err
@@ -139,7 +138,6 @@ def test_two_processes_sharing_one_cache_write_one_valid_entry(mixed_folder, tmp
 
 @pytest.mark.slow  # fits a feature judge on all of EMOPIA plus the bad files (about 30 s); training on them stays fast
 def test_evaluate_on_emopia_mixed_with_bad_files_judges_the_good_ones(tmp_path, data_root, cache_dir):
-    from test_evaluate_generator import _config
 
     from conftest import NO_WAV, TINY_GAN
     from emopia_lightning.evaluate_generator import evaluate
@@ -154,7 +152,9 @@ def test_evaluate_on_emopia_mixed_with_bad_files_judges_the_good_ones(tmp_path, 
     train(compose_train([*TINY_GAN, *NO_WAV, "model.generator_steps=2", "callbacks.judged_emotion=null",
                          f"data.root={folder}"], gan, cache_dir))  # fmt: skip
     assert len(json.loads((gan / "data_report.json").read_text())["skipped"]) == 11
-    cfg = _config(tmp_path, cache_dir, ckpt=str(gan / "checkpoints" / "last.ckpt"), judge=None, fast=True)
+    cfg = evaluate_config(
+        tmp_path, cache_dir, ckpt=str(gan / "checkpoints" / "last.ckpt"), judge=None, fast=True
+    )
     cfg.paths.data_dir = str(folder)
     results = evaluate(cfg)
     assert results["emotion"]["features"]["real"]["n"] == 382  # the test songs' segments, as on EMOPIA alone

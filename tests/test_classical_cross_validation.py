@@ -2,17 +2,18 @@
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 from sklearn.tree import DecisionTreeClassifier
 
-from conftest import CONF_DIR, write_release_folder
+from conftest import write_release_folder
 from emopia_lightning.classical.cross_validation import FoldResults, cross_validate, outer_folds
 from emopia_lightning.classical.run import run_classical
+from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.data.splits import official_split
+from emopia_lightning.errors import RequestError
 
 SEEN_ROWS: set[int] = set()
 
@@ -33,9 +34,9 @@ def emopia_labels(data_root):
 
 def compose_classical(config_name, overrides, data_dir, tmp_path):
     """A classical config with data, cache and outputs pointed at test folders."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
+    cfg = compose_config(
+        config_name, overrides=overrides, return_hydra_config=True, folder=CONF_DIR / "classical"
+    )
     HydraConfig().set_config(cfg)
     with open_dict(cfg):
         cfg.paths.data_dir, cfg.paths.cache_dir = str(data_dir), str(tmp_path / "cache")
@@ -79,7 +80,7 @@ def test_outer_folds_keep_songs_apart_and_use_the_official_test(emopia_labels):
         assert not {labels[i].song_id for i in train} & {labels[i].song_id for i in test}
     ((train, test),) = outer_folds(labels, csvs, "official", 10, seed=0)
     assert (len(train), len(test)) == (767 + 198, 86)
-    with pytest.raises(ValueError, match="unknown evaluation"):
+    with pytest.raises(RequestError, match="unknown evaluation"):
         outer_folds(labels, csvs, "loo", 10, seed=0)
 
 
@@ -138,7 +139,7 @@ def test_summary_statistics_exact_on_hand_made_folds():
     assert summary["features_kept"] == [3, 5] and summary["chosen_params"] is None
 
 
-def test_official_scheme_trains_once_on_train_and_val(emopia_labels):
+def test_official_scheme_fits_once_on_train_and_val_songs_and_scores_the_test_clips(emopia_labels):
     labels, csvs = emopia_labels
     targets = np.array([c.target("quadrant") for c in labels])
     songs = np.array([c.song_id for c in labels])
@@ -160,3 +161,8 @@ def test_official_scheme_trains_once_on_train_and_val(emopia_labels):
         seed=0,
     )
     assert len(result.accuracy) == 1 and result.confusion.sum() == 86
+    (train, test), split = folds[0], official_split(labels, csvs)
+    assert set(train) == set(split.train) | set(split.val) and set(test) == set(split.test)
+    assert not set(songs[train]) & set(songs[test])  # the official split is song-level
+    # One fit, scored on exactly the official test clips.
+    assert result.confusion.sum(axis=1).tolist() == np.bincount(targets[test], minlength=4).tolist()

@@ -19,6 +19,7 @@ from emopia_lightning.classical.performance_features import PERFORMANCE_NAMES, p
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import RequestError
 
 
 def notes(start, end, pitch, velocity):
@@ -51,7 +52,7 @@ def test_transitions_count_successive_pitch_classes_in_onset_then_pitch_order():
 def test_expert_features_exact_values():
     values = dict(zip(EXPERT_NAMES, expert_features(TWO)))
     expected = {
-        "note_density": 2 / 0.75,
+        "onsets_per_second": 2 / 0.75,
         "pitch_mean": 62,
         "pitch_std": 2,
         "pitch_min": 60,
@@ -124,7 +125,7 @@ def test_feature_spec_concatenates_sets_in_order():
     row = spec.render(TWO)
     assert row.shape == (1, len(EXPERT_NAMES) + 128) == (1, len(spec.names()))
     np.testing.assert_allclose(row[0, len(EXPERT_NAMES) :], pianoroll_activity(TWO))
-    with pytest.raises(ValueError, match="unknown feature sets"):
+    with pytest.raises(RequestError, match="unknown feature sets"):
         FeatureSpec(("chroma",))
 
 

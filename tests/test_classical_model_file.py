@@ -9,13 +9,14 @@ import pytest
 import skops.io
 from sklearn.ensemble import RandomForestClassifier
 
-from conftest import CONF_DIR
-from emopia_lightning.checkpoints import CheckpointError
+from conftest import exit_status
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.model_file import ClassicalModel, load_classical_model
+from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.labels import QUADRANTS, parse_clip_name
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.emotion_models import load_emotion_model
+from emopia_lightning.errors import CheckpointError
 from emopia_lightning.predict import main
 
 SPEC = FeatureSpec(("expert",))
@@ -61,7 +62,7 @@ def test_predict_takes_a_classical_model_like_a_checkpoint(real_clips, tmp_path,
     (result,) = json.loads(capsys.readouterr().out)
     assert set(result["probabilities"]) == {"low", "high"}
     assert result["arousal"] == result["probabilities"]["high"] and "valence" not in result
-    assert main([str(tmp_path), files[0]]) == 2  # two model files there: which one?
+    assert exit_status(main, [str(tmp_path), files[0]]) == 2  # two model files there: which one?
     assert "holds 2 model files" in capsys.readouterr().err
 
 
@@ -85,7 +86,7 @@ def test_tampered_foreign_and_outdated_model_files_are_refused(real_clips, tmp_p
     with pytest.raises(CheckpointError, match="features are version -1"):
         load_classical_model(tmp_path / "old.skops")
     (tmp_path / "junk.skops").write_bytes(b"not a zip")
-    assert main([str(tmp_path / "junk.skops"), "x.mid"]) == 2
+    assert exit_status(main, [str(tmp_path / "junk.skops"), "x.mid"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "not a classical model file" in err and "Traceback" not in err
 
@@ -121,16 +122,12 @@ def forty_clips(data_root):
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (CONF_DIR / "classical" / "model").glob("*.yaml")))
 def test_every_classical_model_config_fits_and_survives_its_model_file(name, forty_clips, tmp_path):
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
     from hydra.utils import instantiate
     from sklearn.model_selection import StratifiedKFold
 
     from emopia_lightning.classical.models import build_pipeline
 
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR / "classical"), version_base="1.3"):
-        cfg = compose("classical", overrides=[f"model={name}"])
+    cfg = compose_config("classical", overrides=[f"model={name}"], folder=CONF_DIR / "classical")
     rows, quadrants = forty_clips
     rfecv = dict(cfg.model.rfecv, min_features=40) if cfg.model.rfecv else None  # one elimination step
     pipeline = build_pipeline(instantiate(cfg.model.estimator), cfg.model.standardise, rfecv, None,

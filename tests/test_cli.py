@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import emopia_root
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.project_root import PROJECT_ROOT
 from emopia_lightning.summarize import read_jobs, summarize
 
 TINY = [

@@ -4,7 +4,7 @@ expert features of every clip and fits the forest with RFECV)."""
 import numpy as np
 import pytest
 
-from conftest import compose_train
+from conftest import compose_train, exit_status
 from emopia_lightning.ensemble import fuse_run, main
 from emopia_lightning.train import train
 
@@ -33,5 +33,5 @@ def test_fusion_weight_is_chosen_on_validation_and_scores_are_accuracies(tmp_pat
 
 def test_a_run_without_a_chosen_checkpoint_is_one_error_line(tmp_path, capsys):
     (tmp_path / "metrics.json").write_text('{"metrics": {}, "tested_checkpoint": null}')
-    assert main([str(tmp_path)]) == 2
+    assert exit_status(main, [str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path}: its metrics.json names no checkpoint"

@@ -12,15 +12,15 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root
-from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import CheckpointError
+from conftest import NO_WAV, TINY_GAN, compose_train, emopia_root, evaluate_config
 from emopia_lightning.composing.composer import load_composer
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.rolls import BeatRollSpec
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import CheckpointError, RequestError
 from emopia_lightning.evaluate_generator import _shown, evaluate, generated_segments
 from emopia_lightning.generator_evaluation.judge import load_judge
+from emopia_lightning.project_root import PROJECT_ROOT
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
@@ -58,22 +58,10 @@ def generators(tmp_path_factory, cache_dir):
     return paths
 
 
-def _config(tmp_path, cache_dir, **values):
-    # threshold 0.02: the tiny generators are a few steps from their start at 5 % density.
-    base = {
-        "n": 3, "seed": 0, "options": {"threshold": 0.02}, "real_part": "test", "qualified_steps": 2, "examples": 1,
-        "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
-        "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
-        "pieces": {"n": 2, "bars": 12, "continuities": [0.0]},
-        "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
-    }  # fmt: skip
-    return OmegaConf.create({**base, **values})
-
-
 def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
     tmp_path, judge_run, generators, cache_dir
 ):
-    cfg = _config(
+    cfg = evaluate_config(
         tmp_path, cache_dir, ckpt=str(generators["true"]), ablation_ckpt=str(generators["false"]),
         judge=str(judge_run),
     )  # fmt: skip
@@ -145,7 +133,7 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
 
 @pytest.mark.slow  # a second whole evaluation (about 13 s) for one option
 def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators, cache_dir):
-    cfg = _config(
+    cfg = evaluate_config(
         tmp_path,
         cache_dir,
         ckpt=str(generators["true"]),
@@ -178,11 +166,13 @@ def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, g
     with pytest.raises(CheckpointError, match="reads other segments than the generator writes \\(bars\\)"):
         load_judge(judge_run, SegmentLayout(bars=2))
     # A generator checkpoint given as the judge.
-    with pytest.raises(CheckpointError, match="not a segment judge"):
-        evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(generators["true"])))
+    with pytest.raises(CheckpointError, match="not the segment judge"):
+        evaluate(
+            evaluate_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(generators["true"]))
+        )
     # A run folder that never finished.
     with pytest.raises(CheckpointError, match="no metrics.json"):
-        evaluate(_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(tmp_path)))
+        evaluate(evaluate_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge=str(tmp_path)))
 
 
 @pytest.mark.parametrize(
@@ -195,14 +185,16 @@ def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, g
     ],
 )
 def test_bad_options_are_refused_before_any_work(tmp_path, generators, cache_dir, values, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(RequestError, match=message):
         evaluate(
-            _config(tmp_path, cache_dir, **{"ckpt": str(generators["true"]), "judge": "unused", **values})
+            evaluate_config(
+                tmp_path, cache_dir, **{"ckpt": str(generators["true"]), "judge": "unused", **values}
+            )
         )
 
 
 def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
-    cfg = _config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge="unused", fast=True, n=5)
+    cfg = evaluate_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge="unused", fast=True, n=5)
     results = evaluate(cfg)
     assert list(results["emotion"]) == ["features"]  # the CNN judge is not read in fast mode
     generated = results["emotion"]["features"]["generated"]
@@ -220,7 +212,7 @@ def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
 
 
 def test_a_transformer_composer_is_judged_the_same_way(tmp_path, composer_checkpoint, cache_dir):
-    cfg = _config(tmp_path, cache_dir, ckpt=str(composer_checkpoint), judge="unused", fast=True, n=2,
+    cfg = evaluate_config(tmp_path, cache_dir, ckpt=str(composer_checkpoint), judge="unused", fast=True, n=2,
                   options={"guidance": 1.5}, pieces={"n": 1, "bars": 8, "continuities": [0.0]})  # fmt: skip
     results = evaluate(cfg)
     assert results["composer"] == "transformer_composer (emotion-conditioned)"
@@ -229,7 +221,7 @@ def test_a_transformer_composer_is_judged_the_same_way(tmp_path, composer_checkp
     assert np.sum(generated["confusion"], axis=1).tolist() == [2, 2, 2, 2]
     assert sorted(results["coherence"]["successive_segments"]) == ["generated", "real clips"]  # no continuity
     assert results["coherence"]["successive_segments"]["generated"]["pairs"] == 4  # 4 pieces of 2 segments
-    with pytest.raises(ValueError, match="threshold: not an option of the transformer_composer"):
+    with pytest.raises(RequestError, match="threshold: not an option of the transformer_composer"):
         evaluate(OmegaConf.merge(cfg, {"options": {"threshold": 0.5}}))
 
 

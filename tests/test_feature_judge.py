@@ -11,6 +11,7 @@ import torch
 from conftest import NO_WAV, TINY_FEATURE_JUDGE, TINY_GAN, compose_train, emopia_root, piece_of
 from emopia_lightning.classical.features import EXPERT_NAMES
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError
 from emopia_lightning.generator_evaluation.emotion_control import sparse_bar_share
 from emopia_lightning.generator_evaluation.feature_judge import (
     JudgeCandidates,
@@ -45,7 +46,7 @@ def test_segment_features_describe_each_segment_and_zero_an_empty_one():
     features = segment_features(pieces, FMT)
     assert features.shape == (2, len(EXPERT_NAMES))
     named = dict(zip(EXPERT_NAMES, features[0]))
-    assert named["note_density"] == pytest.approx(2 / 8.0)  # two notes in 8 seconds
+    assert named["onsets_per_second"] == pytest.approx(2 / 8.0)  # two notes in 8 seconds
     assert named["pitch_mean"] == 62 and named["pitch_range"] == 4
     assert named["velocity_mean"] == 80 and named["velocity_std"] == 10  # dynamics reach the judge
     assert not features[1].any()
@@ -130,5 +131,5 @@ def test_a_velocity_free_judge_reads_no_velocity_and_a_louder_segment_is_judged_
     loud = np.where(soft > 0, 110, 0).astype(np.uint8)
     assert np.allclose(judge.probabilities(np.stack([soft])), judge.probabilities(np.stack([loud])))
     assert judge.describe()["kind"].endswith("velocity-free")
-    with pytest.raises(ValueError, match="velocity must be true or false"):
+    with pytest.raises(RequestError, match="velocity must be true or false"):
         JudgeCandidates.from_options({"velocity": "no"})

@@ -10,14 +10,14 @@ import torch
 from omegaconf import OmegaConf
 
 from conftest import compose_train, emopia_root, piece_of
-from emopia_lightning import PROJECT_ROOT
-from emopia_lightning.checkpoints import CheckpointError
 from emopia_lightning.composing.endings import cut_to_bars, end_on_chord
 from emopia_lightning.data.labels import parse_emotion
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout, piece_to_notes
+from emopia_lightning.errors import CheckpointError, RequestError
 from emopia_lightning.generate import generate
+from emopia_lightning.project_root import PROJECT_ROOT
 from emopia_lightning.render.midi import piece_to_score, write_midi
 from emopia_lightning.utils.runtime import plain_config
 
@@ -149,7 +149,7 @@ def test_pieces_share_their_style_latent_and_walk_their_temporal_latents(gan_che
 )
 def test_generate_rejects_bad_options_clearly(tmp_path, gan_checkpoint, values, message):
     cfg = _generate_config(**{"ckpt": str(gan_checkpoint), "out": str(tmp_path), **values})
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(RequestError, match=message):
         generate(cfg)
 
 
@@ -163,7 +163,7 @@ def test_generate_refuses_a_classifier_checkpoint(tmp_path, cache_dir):
     config = plain_config(compose_train([], tmp_path, cache_dir))
     classifier = tmp_path / "classifier.ckpt"
     torch.save({"run_config": config, "state_dict": {}}, classifier)
-    with pytest.raises(CheckpointError, match="EmotionClassifier checkpoint, not a composer"):
+    with pytest.raises(CheckpointError, match="holds EmotionClassifier weights, not the composer"):
         generate(_generate_config(ckpt=str(classifier), out=str(tmp_path)))
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from emopia_lightning.data.labels import class_names, clip_stem, num_classes, parse_clip_name
+from emopia_lightning.errors import InputFileError, RequestError
 
 
 @pytest.mark.parametrize(
@@ -24,7 +25,7 @@ def test_parse_clip_name_reads_quadrant_song_and_index(file_name, quadrant, song
     "bad", ["Q5_abc_1.mid", "Q1_abc.mid", "notes.mid", "Q1__1.mid", "Q1_abc_x.mid", "q1_abc_1.mid"]
 )
 def test_parse_clip_name_rejects_names_that_are_not_emopia(bad):
-    with pytest.raises(ValueError, match="not an EMOPIA clip name"):
+    with pytest.raises(InputFileError, match="not an EMOPIA clip name"):
         parse_clip_name(bad)
 
 
@@ -39,8 +40,8 @@ def test_arousal_and_valence_follow_the_circumplex(quadrant, arousal, valence):
 
 
 def test_unknown_task_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown task 'tempo'"):
+    with pytest.raises(RequestError, match="unknown task 'tempo'"):
         parse_clip_name("Q1_a_0").target("tempo")
-    with pytest.raises(ValueError, match="unknown task"):
+    with pytest.raises(RequestError, match="unknown task"):
         num_classes("tempo")
     assert [num_classes(t) for t in ("quadrant", "arousal", "valence")] == [4, 2, 2]

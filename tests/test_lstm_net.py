@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.lstm import LSTMClassifierNet
 
 
@@ -26,5 +27,5 @@ def test_padding_after_a_clip_does_not_change_its_prediction(pooling, bidirectio
 
 
 def test_unknown_pooling_is_rejected():
-    with pytest.raises(ValueError, match="pooling"):
+    with pytest.raises(RequestError, match="pooling"):
         LSTMClassifierNet(12, 2, pooling="max")

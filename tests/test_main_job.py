@@ -9,7 +9,7 @@ import sys
 import symusic
 
 from conftest import TINY_COMPOSER, emopia_root
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.project_root import PROJECT_ROOT
 
 
 def _run(module: str, args: list[str], cache_dir) -> subprocess.CompletedProcess:

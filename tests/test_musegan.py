@@ -8,6 +8,7 @@ from torch import nn
 
 from conftest import NO_WAV, TINY_GAN, compose_train
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty, linear_decay
 from emopia_lightning.models.musegan.networks import (
     MuseGANCritic,
@@ -31,9 +32,9 @@ def test_generator_and_critic_shapes_and_ranges():
     # One loudness per octave and bar: every sounding cell of an octave in a bar has one velocity.
     level = (velocity / sounding)[0, 1, :, 12:24]  # bar 2, the second octave
     assert torch.allclose(level, level[0, 0].expand_as(level), atol=1e-5)
-    with pytest.raises(ValueError, match="must divide a bar"):
+    with pytest.raises(RequestError, match="must divide a bar"):
         MuseGANGenerator(dynamics_steps=5)
-    with pytest.raises(ValueError, match="whole octaves"):
+    with pytest.raises(RequestError, match="whole octaves"):
         MuseGANGenerator({"n_pitches": 80})
 
 
@@ -239,7 +240,7 @@ def test_a_batch_that_is_not_n_critic_batches_is_refused(tmp_path, cache_dir):
     cfg = compose_train(
         [*TINY_GAN, *NO_WAV, "model.generator_steps=1", "data.batch_size=5"], tmp_path, cache_dir
     )
-    with pytest.raises(ValueError, match="n_critic \\* batch_size = 8"):
+    with pytest.raises(RequestError, match="n_critic \\* batch_size = 8"):
         train(cfg)
 
 
@@ -256,7 +257,7 @@ def test_the_label_ablation_sweep_runs_both_arms(tmp_path):
     import sys
 
     from conftest import emopia_root
-    from emopia_lightning import PROJECT_ROOT
+    from emopia_lightning.project_root import PROJECT_ROOT
 
     tiny = [o for o in TINY_GAN if o != "model=musegan"]
     env = {

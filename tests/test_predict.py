@@ -5,19 +5,14 @@ import json
 import pytest
 import torch
 
-from conftest import make_midi
-from emopia_lightning.checkpoints import CheckpointError
+from conftest import exit_status, make_midi
 from emopia_lightning.emotion_models import CheckpointModel
+from emopia_lightning.errors import CheckpointError
 from emopia_lightning.predict import main
 
 
-@pytest.fixture
-def checkpoint(classifier_checkpoint):
-    return classifier_checkpoint
-
-
 def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(
-    tmp_path, checkpoint, real_clips, capsys
+    tmp_path, classifier_checkpoint, real_clips, capsys
 ):
     files = []
     for stem, blob in list(real_clips.items())[:2]:
@@ -28,7 +23,7 @@ def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(
     )  # not EMOPIA
     (tmp_path / "broken.mid").write_bytes(b"MThd garbage")
     files += [str(tmp_path / "scale.mid"), str(tmp_path / "broken.mid"), str(tmp_path / "missing.mid")]
-    assert main([str(checkpoint), *files, "--json"]) == 1  # some files failed
+    assert main([str(classifier_checkpoint), *files, "--json"]) == 1  # some files failed
     out, err = capsys.readouterr()
     results = json.loads(out)
     assert [r["file"] for r in results] == files
@@ -40,13 +35,15 @@ def test_predicts_real_clips_and_foreign_midi_while_naming_broken_files(
         assert result["valence"] == pytest.approx(shares["Q1"] + shares["Q4"], abs=1e-3)  # positive
     assert "unreadable MIDI" in results[3]["error"] and "No such file" in results[4]["error"]
     assert err.count("error:") == 2 and "Traceback" not in err
-    assert main([str(checkpoint), files[2]]) == 0
+    assert main([str(classifier_checkpoint), files[2]]) == 0
     line = capsys.readouterr().out
     assert line.startswith(f"{files[2]}: Q") and "P(high arousal), P(positive valence): arousal 0." in line
 
 
-def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_path, checkpoint, capsys):
-    state = torch.load(checkpoint, weights_only=True)
+def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(
+    tmp_path, classifier_checkpoint, capsys
+):
+    state = torch.load(classifier_checkpoint, weights_only=True)
     state["run_config"]["model"]["net"]["_target_"] = "os.system"
     torch.save(state, tmp_path / "tampered.ckpt")
     with pytest.raises(CheckpointError, match="os.system"):
@@ -55,15 +52,15 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(tmp_pat
     torch.save(state, tmp_path / "tampered_path.ckpt")  # passes a prefix check, resolves to os
     with pytest.raises(CheckpointError, match="getpid"):
         CheckpointModel(tmp_path / "tampered_path.ckpt")
-    wrong = torch.load(checkpoint, weights_only=True)
+    wrong = torch.load(classifier_checkpoint, weights_only=True)
     wrong["run_config"]["model"]["net"]["hidden_size"] = 5  # weights no longer fit
     torch.save(wrong, tmp_path / "mismatch.ckpt")
-    assert main([str(tmp_path / "mismatch.ckpt"), "x.mid"]) == 2
+    assert exit_status(main, [str(tmp_path / "mismatch.ckpt"), "x.mid"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "cannot rebuild the model" in err and "Traceback" not in err
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(CheckpointError, match="no run_config"):
         CheckpointModel(tmp_path / "foreign.ckpt")
     (tmp_path / "text.ckpt").write_text("hello")
-    assert main([str(tmp_path / "text.ckpt"), "x.mid"]) == 2
+    assert exit_status(main, [str(tmp_path / "text.ckpt"), "x.mid"]) == 2
     assert "not a loadable checkpoint" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from conftest import make_midi
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
 from emopia_lightning.data.rolls import BeatRollSpec, TimeRollSpec, cut_segments, fold_into_range
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
+from emopia_lightning.errors import RequestError
 
 # At 120 bpm and 480 ticks per quarter, 480 ticks = one beat = 0.5 s.
 TWO_NOTES = [(0, 480, 60, 100), (480, 240, 64, 50)]
@@ -70,7 +71,7 @@ def test_fold_into_range_moves_by_octaves_keeping_pitch_class():
     folded = fold_into_range(np.array([10, 21, 60, 104, 105, 127]), lowest=21, n_pitches=84)
     assert folded.tolist() == [22, 21, 60, 104, 93, 103]
     assert (folded % 12 == np.array([10, 21, 60, 104, 105, 127]) % 12).all()
-    with pytest.raises(ValueError, match="octave"):
+    with pytest.raises(RequestError, match="octave"):
         fold_into_range(np.array([60]), 60, 11)
 
 

@@ -6,8 +6,10 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import CONF_DIR, compose_train, piece_of
+from conftest import compose_train, piece_of
+from emopia_lightning.config_registry import CONF_DIR
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout, as_written, piece_notes
+from emopia_lightning.errors import RequestError
 
 SEGMENT_CONFIGS = [
     ["model=musegan"],
@@ -47,9 +49,9 @@ def test_every_config_reads_one_layout_and_the_shapes_agree(overrides, tmp_path,
 
 
 def test_a_layout_refuses_impossible_values():
-    with pytest.raises(ValueError, match="positive whole number"):
+    with pytest.raises(RequestError, match="positive whole number"):
         SegmentLayout(bars=0)
-    with pytest.raises(ValueError, match="exceed MIDI's 127"):
+    with pytest.raises(RequestError, match="exceed MIDI's 127"):
         SegmentLayout(lowest_pitch=60, n_pitches=84)
 
 

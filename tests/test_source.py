@@ -1,7 +1,8 @@
 import pytest
 
 from conftest import write_release_folder, write_release_zip
-from emopia_lightning.data.source import DataNotFoundError, locate_emopia
+from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import DataNotFoundError
 
 
 def test_workplace_copy_is_the_zip_with_split_beside_it(data_root):

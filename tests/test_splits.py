@@ -6,6 +6,7 @@ import pytest
 from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, make_split
+from emopia_lightning.errors import DataNotFoundError, RequestError
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_official_split_from_song_level_files_only(emopia):
 
 
 def test_official_split_without_csvs_says_what_to_do(emopia):
-    with pytest.raises(FileNotFoundError, match="split=random"):
+    with pytest.raises(DataNotFoundError, match="split=random"):
         make_split(emopia[0], {}, "official")
 
 
@@ -74,5 +75,5 @@ def test_kfold_test_folds_partition_the_clips(emopia, grouped):
 
 
 def test_kfold_rejects_a_fold_out_of_range(emopia):
-    with pytest.raises(ValueError, match="fold must be in 0..9"):
+    with pytest.raises(RequestError, match="fold must be in 0..9"):
         make_split(emopia[0], emopia[1], "kfold", n_folds=10, fold=10, grouped=True)

@@ -10,13 +10,14 @@ from hydra.utils import instantiate
 
 from conftest import compose_train, write_release_folder
 from emopia_lightning.callbacks.pretrained_encoder import load_pretrained_encoder
-from emopia_lightning.checkpoints import CheckpointError, load_model
+from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.token_datamodule import EmopiaTokenDataModule
 from emopia_lightning.data.tokens import MASK_ID, PAD_ID, SPECIAL_TOKENS, RemiSpec
 from emopia_lightning.emotion_models import CheckpointModel
+from emopia_lightning.errors import CheckpointError, RequestError
 from emopia_lightning.models.components.token_transformer import TokenEncoder, TokenTransformerClassifier
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 from emopia_lightning.models.masked_tokens import IGNORE, MaskedTokenPretraining, mask_tokens
@@ -60,9 +61,9 @@ def test_real_clips_tokenise_within_the_vocabulary_cache_and_decode_to_their_not
 
 
 def test_bad_token_settings_are_refused_in_words():
-    with pytest.raises(ValueError, match="num_velocities must be in 1..127"):
+    with pytest.raises(RequestError, match="num_velocities must be in 1..127"):
         RemiSpec(num_velocities=0)
-    with pytest.raises(ValueError, match="max_tokens"):
+    with pytest.raises(RequestError, match="max_tokens"):
         EmopiaTokenDataModule(root="x", cache_dir=None, split={"name": "official"}, max_tokens=0)
     encoder = TokenEncoder(SPEC.vocab_size, max_tokens=4, **TINY)
     with pytest.raises(ValueError, match="5 tokens, but the encoder has positions for 4"):

@@ -11,12 +11,13 @@ import torch
 from conftest import NO_WAV, TINY_COMPOSER, compose_train, write_release_folder
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.composer_windows import ComposerWindows
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import PIANO, read_notes
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
 from emopia_lightning.models.transformer_composer.sampling import sample_tokens, tokens_to_notes

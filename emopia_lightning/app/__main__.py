@@ -18,12 +18,14 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.app.actions import PageActions
 from emopia_lightning.app.composer import Composers
 from emopia_lightning.app.emotion_reading import ClassifierReader, EmotionReader, FeatureJudgeReader
 from emopia_lightning.app.workspace import Workspace
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.config_registry import register as register_configs
+from emopia_lightning.errors import ProjectError, RequestError, one_line_errors
+
+register_configs()  # before Hydra composes this command's config
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up requests, each logged
@@ -31,14 +33,14 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up re
 
 def make_run_generator(run_dir: str | Path, overrides: list[str]) -> Path:
     """The run folder ``make run`` trains (with these train ``overrides``), trained first if it has
-    not finished (~6 min on 2 cores); RuntimeError if training fails."""
+    not finished (~6 min on 2 cores); :class:`ProjectError` if training fails."""
     run_dir = Path(run_dir)
     if (run_dir / "metrics.json").is_file():
         return run_dir
     log.info("No composer at %s yet: training it as `make run` does (about 6 min on 2 cores)", run_dir)
     command = [sys.executable, "-m", "emopia_lightning.train", *overrides, f"hydra.run.dir={run_dir}"]
     if subprocess.run(command).returncode != 0 or not (run_dir / "metrics.json").is_file():
-        raise RuntimeError(f"training the composer failed (see above); it was: {' '.join(command)}")
+        raise ProjectError(f"training the composer failed (see above); it was: {' '.join(command)}")
     return run_dir
 
 
@@ -79,11 +81,8 @@ def _stop(signum, frame) -> None:
 
 def serve(cfg: DictConfig) -> None:
     """Load the models, then serve the page until interrupted; its temporary folder is removed."""
-    try:
-        composers = Composers.load(offered_generators(cfg), cfg.renderer, cfg.composer_options)
-        reader = emotion_reader(cfg, composers)
-    except (ValueError, RuntimeError, OSError) as error:  # CheckpointError is a ValueError
-        raise SystemExit(say_error(str(error))) from None
+    composers = Composers.load(offered_generators(cfg), cfg.renderer, cfg.composer_options)
+    reader = emotion_reader(cfg, composers)
     workspace = Workspace(keep_seconds=60 * cfg.keep_minutes)
     # Gradio reads its folder when imported: set first, so its uploads and copies land in ours too.
     os.environ["GRADIO_TEMP_DIR"] = str(workspace.gradio)
@@ -100,13 +99,14 @@ def serve(cfg: DictConfig) -> None:
             server_name=cfg.host, server_port=cfg.port, max_file_size=f"{cfg.max_upload_mb}mb",
             allowed_paths=[str(workspace.root)], footer_links=[],
         )  # fmt: skip
-    except OSError as error:  # e.g. the port is taken
-        raise SystemExit(say_error(f"cannot serve on {cfg.host}:{cfg.port}: {error}")) from None
+    except OSError as error:  # Gradio's refusal of the address, e.g. the port is taken
+        raise RequestError(f"cannot serve on {cfg.host}:{cfg.port}: {error}") from None
     finally:
         workspace.close()
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="app")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     serve(cfg)
 

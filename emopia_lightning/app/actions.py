@@ -1,5 +1,5 @@
 """What the page's buttons do, as plain functions of plain values (no Gradio here, so tests call
-them in-process). A refused input raises ValueError with the message the page shows."""
+them in-process). A refused input raises a ProjectError with the message the page shows."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from emopia_lightning.app.emotion_reading import MAX_UPLOAD_BYTES, EmotionReader
 from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.composing.request import MAX_SEED, PieceRequest
 from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.errors import RequestError
 from emopia_lightning.render.emotion_pictures import plot_circumplex, plot_emotion_probabilities
 
 
@@ -39,7 +40,7 @@ class PageActions:
     def read(self, upload: str | Path | None) -> tuple[Reading, Path]:
         """The reading of an uploaded MIDI file and its bar chart."""
         if not upload:
-            raise ValueError("choose a MIDI file first")
+            raise RequestError("choose a MIDI file first")
         notes = read_upload(upload, self.max_upload_bytes)
         reading = self.reader.read(notes)
         chart = plot_emotion_probabilities(

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from emopia_lightning.composing.composer import Composer, compose, composer_options, load_composer
 from emopia_lightning.composing.pieces import PAGE_PICTURE, Piece, write_pieces
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.errors import RequestError
 from emopia_lightning.render import audio
 
 log = logging.getLogger(__name__)

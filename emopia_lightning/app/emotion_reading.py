@@ -21,14 +21,15 @@ import numpy as np
 
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
+from emopia_lightning.data.segment_datamodule import clip_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.emotion_models import halves, load_emotion_model, readable
+from emopia_lightning.errors import InputFileError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-class UploadRefused(ValueError):
+class UploadRefused(InputFileError):
     """An upload that is not a readable MIDI file, or is too large; the message says which."""
 
 
@@ -115,14 +116,7 @@ class FeatureJudgeReader:
 
     def segments(self, notes: Notes) -> np.ndarray:
         """(n, segment steps, pitches, 2) pieces of the file, at least one."""
-        layout = self.layout
-        roll = BeatRollSpec.of(layout).render(notes)  # (steps, 2 * pitches)
-        if len(roll) < layout.segment_steps:
-            roll = np.concatenate(
-                [roll, np.zeros((layout.segment_steps - len(roll), roll.shape[1]), roll.dtype)]
-            )
-        cut = cut_segments(roll, layout.steps_per_bar, layout.bars, hop_bars=1)
-        return cut.reshape(len(cut), layout.segment_steps, layout.n_pitches, 2)
+        return clip_segments(self.layout, notes)
 
     def read(self, notes: Notes) -> Reading:
         shares = self.judge.probabilities(self.segments(notes)).mean(axis=0)

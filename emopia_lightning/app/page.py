@@ -10,8 +10,8 @@ import gradio as gr
 from emopia_lightning.app.actions import PageActions, new_seed
 from emopia_lightning.app.composer import BARS
 from emopia_lightning.composing.request import TEMPI
-from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS
-from emopia_lightning.render.emotion_pictures import quadrant_position
+from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS, circumplex_signs
+from emopia_lightning.errors import ProjectError
 
 CONCURRENCY_GROUP = "cpu"
 
@@ -20,7 +20,7 @@ def emotion_choices() -> list[tuple[str, str]]:
     """(label, quadrant) per quadrant: ``sad / depressed (Q3: low arousal, negative valence)``."""
     choices = []
     for quadrant in QUADRANTS:
-        valence_sign, arousal_sign = quadrant_position(quadrant)
+        valence_sign, arousal_sign = circumplex_signs(quadrant)
         arousal, valence = (
             ("high" if arousal_sign > 0 else "low"),
             ("positive" if valence_sign > 0 else "negative"),
@@ -31,12 +31,12 @@ def emotion_choices() -> list[tuple[str, str]]:
 
 
 def _shown(action):
-    """``action`` with a refused input (ValueError) shown on the page as one message, not a trace."""
+    """``action`` with a refusal (a ProjectError) shown on the page as one message, not a trace."""
 
     def run(*args):
         try:
             return action(*args)
-        except ValueError as error:
+        except ProjectError as error:
             raise gr.Error(str(error), print_exception=False) from None
 
     return run
@@ -63,7 +63,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
     def read(upload):
         try:
             reading, chart = actions.read(upload)
-        except ValueError as refused:  # said beside the upload, where the creator looks
+        except ProjectError as refused:  # said beside the upload, where the creator looks
             return None, f"**This file cannot be read.** {refused}"
         text = f"**{reading.verdict}**\n\nRead by {reading.reader}."
         if reading.repairs:

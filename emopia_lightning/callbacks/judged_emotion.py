@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from emopia_lightning.errors import RequestError
 from emopia_lightning.generator_evaluation.emotion_control import generated_segments, judged, sparse_bar_share
 from emopia_lightning.generator_evaluation.feature_judge import FeatureJudge, JudgeCandidates, feature_judge
 from emopia_lightning.render.judged_curve import plot_judged_curve
@@ -33,7 +34,7 @@ class JudgedEmotion(pl.Callback):
                  every_n_steps: int = 500, n: int = 50, seed: int = 0, options: dict | None = None,
                  candidates: dict | None = None):  # fmt: skip
         if every_n_steps < 1 or n < 1:
-            raise ValueError(f"every_n_steps and n must be positive, got {every_n_steps}, {n}")
+            raise RequestError(f"every_n_steps and n must be positive, got {every_n_steps}, {n}")
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.figure = Path(output_dir) / "judged_emotion.png" if output_dir else None
         self.every_n_steps, self.n, self.seed = every_n_steps, n, seed

@@ -11,10 +11,10 @@ import logging
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 from torch import nn
 
-from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint
+from emopia_lightning.checkpoints import chosen_checkpoint, read_checkpoint
+from emopia_lightning.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,8 @@ def load_pretrained_encoder(encoder: nn.Module, path: str | Path) -> Path:
     on validation) into ``encoder``; return the checkpoint read. :class:`CheckpointError` when the
     file holds no encoder of this shape."""
     checkpoint_path = chosen_checkpoint(path)
-    try:
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{checkpoint_path}: no such checkpoint") from None
-    except Exception as error:
-        raise CheckpointError(
-            f"{checkpoint_path}: not a loadable checkpoint ({type(error).__name__})"
-        ) from None
-    config = checkpoint.get("run_config") if isinstance(checkpoint, dict) else None
-    if not config or config.get("model", {}).get("_target_") != PRETRAINING:
+    checkpoint = read_checkpoint(checkpoint_path, "masked-token pretraining")
+    if checkpoint["run_config"]["model"]["_target_"] != PRETRAINING:
         raise CheckpointError(
             f"{checkpoint_path}: not a masked-token pretraining checkpoint (model=masked_tokens)"
         )

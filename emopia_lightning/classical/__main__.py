@@ -7,19 +7,18 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-import emopia_lightning  # noqa: F401  (registers the config resolvers)
 from emopia_lightning.classical.report import scheme_title
 from emopia_lightning.classical.run import run_classical
-from emopia_lightning.data.source import DataNotFoundError
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.config_registry import register as register_configs
+from emopia_lightning.errors import one_line_errors
+
+register_configs()  # before Hydra composes this command's config
 
 
 @hydra.main(version_base="1.3", config_path="../../conf/classical", config_name="classical")
+@one_line_errors
 def main(cfg: DictConfig) -> float:
-    try:
-        summaries = run_classical(cfg)
-    except DataNotFoundError as error:
-        raise SystemExit(say_error(str(error))) from None
+    summaries = run_classical(cfg)
     for s in summaries:
         print(
             f"{s['model']:>20s}  {scheme_title(s['evaluation'], s['folds']):24s} "

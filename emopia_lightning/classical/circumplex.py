@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from emopia_lightning.generator_evaluation.emotion_scores import HIGH_AROUSAL, POSITIVE_VALENCE
+from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE
 
 
 class ArousalTimesValence(ClassifierMixin, BaseEstimator):

@@ -14,6 +14,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from emopia_lightning.classical.models import build_pipeline, chosen_params, features_kept
 from emopia_lightning.data.labels import ClipLabel
 from emopia_lightning.data.splits import fold_indices, official_split
+from emopia_lightning.errors import RequestError
 
 
 @dataclass
@@ -48,6 +49,9 @@ class FoldResults:
         }
 
 
+SCHEMES = ("random", "grouped", "official")
+
+
 def outer_folds(
     labels: Sequence[ClipLabel], split_csvs: dict, scheme: str, n_folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -62,7 +66,7 @@ def outer_folds(
         return [(np.concatenate([split.train, split.val]), split.test)]
     if scheme in ("random", "grouped"):
         return fold_indices(labels, everything, n_folds, grouped=scheme == "grouped", seed=seed)
-    raise ValueError(f"unknown evaluation {scheme!r}; choose random, grouped or official")
+    raise RequestError(f"unknown evaluation {scheme!r}; choose {', '.join(SCHEMES)}")
 
 
 def inner_cv(folds: int, grouped: bool, seed: int):

@@ -29,6 +29,7 @@ from emopia_lightning.classical.performance_features import PERFORMANCE_NAMES, p
 from emopia_lightning.classical.tonality import PITCH_CLASSES, key_correlations
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
+from emopia_lightning.errors import RequestError
 
 # Bump when a feature's definition changes: it is part of the cache key.
 FEATURES_VERSION = 4  # 4: key correlations as one matrix product (equal to 1e-16; caches rebuilt)
@@ -63,8 +64,8 @@ def pitch_class_transitions(notes: Notes, roll: np.ndarray | None = None) -> np.
 
 
 EXPERT_NAMES = (
-    "note_density",  # onsets per second
-    "density_std",  # std of onsets per second over 2 s windows
+    "onsets_per_second",  # notes starting per second (the generation metric note_density counts per bar)
+    "onsets_per_second_std",  # their std over 2 s windows
     "pitch_mean",
     "pitch_std",
     "pitch_min",
@@ -248,7 +249,7 @@ class FeatureSpec:
     def __post_init__(self):
         unknown = [s for s in self.sets if s not in FEATURE_SETS]
         if unknown or not self.sets:
-            raise ValueError(f"unknown feature sets {unknown}; choose from {sorted(FEATURE_SETS)}")
+            raise RequestError(f"unknown feature sets {unknown}; choose from {sorted(FEATURE_SETS)}")
 
     dtype = np.float64
 

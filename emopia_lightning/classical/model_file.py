@@ -12,10 +12,11 @@ import numpy as np
 import skops.io
 from sklearn.base import BaseEstimator
 
-from emopia_lightning.checkpoints import CheckpointError, load_skops
+from emopia_lightning.checkpoints import load_skops
 from emopia_lightning.classical.features import FEATURES_VERSION, FeatureSpec
 from emopia_lightning.data.labels import TASK_CLASSES
 from emopia_lightning.data.notes import Notes
+from emopia_lightning.errors import CheckpointError
 
 KIND = "emopia_lightning classical model"
 

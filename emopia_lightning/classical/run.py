@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from emopia_lightning.classical.cross_validation import cross_validate, inner_cv, outer_folds
+from emopia_lightning.classical.cross_validation import SCHEMES, cross_validate, inner_cv, outer_folds
 from emopia_lightning.classical.features import FeatureSpec
 from emopia_lightning.classical.model_file import ClassicalModel
 from emopia_lightning.classical.models import build_pipeline, fitted_pipeline
@@ -19,6 +19,7 @@ from emopia_lightning.classical.report import plot_decision_tree, write_tables
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.labels import class_names
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import RequestError, writable_folder
 from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 
 log = logging.getLogger(__name__)
@@ -32,20 +33,25 @@ def _models(cfg: DictConfig) -> dict[str, DictConfig]:
 
 
 def _schemes(cfg: DictConfig) -> list[str]:
-    return list(cfg.cv) if isinstance(cfg.cv, (list, ListConfig)) else [str(cfg.cv)]
+    schemes = list(cfg.cv) if isinstance(cfg.cv, (list, ListConfig)) else [str(cfg.cv)]
+    unknown = [s for s in schemes if s not in SCHEMES]
+    if unknown:
+        raise RequestError(f"cv={','.join(unknown)}: not an evaluation; choose {', '.join(SCHEMES)}")
+    return schemes
 
 
 def run_classical(cfg: DictConfig) -> list[dict]:
     """Evaluate every configured model under every configured scheme; returns the summaries."""
-    source = locate_emopia(cfg.paths.data_dir)
+    # Every option, and the output folder, is checked before the features take their minute.
     spec = FeatureSpec(tuple(cfg.features.sets))
+    models, schemes = _models(cfg), _schemes(cfg)
+    out_dir = writable_folder(cfg.out_dir)
+    source = locate_emopia(cfg.paths.data_dir)
     corpus = load_corpus(source, spec, cfg.paths.cache_dir)
     features = np.asarray(corpus.rows, dtype=np.float64)  # (clips, n_features)
     targets = np.array([label.target(cfg.task) for label in corpus.labels])
     songs = np.array([label.song_id for label in corpus.labels])
     names = class_names(cfg.task)
-    out_dir = Path(cfg.out_dir)
-    models, schemes = _models(cfg), _schemes(cfg)
     folds = {s: outer_folds(corpus.labels, source.split_csvs, s, cfg.n_folds, cfg.seed) for s in schemes}
     log.info(
         "%d clips x %d features (%s); models %s; evaluations %s",

@@ -19,9 +19,10 @@ import torch
 
 from emopia_lightning.checkpoints import chosen_checkpoint, load_model
 from emopia_lightning.composing.endings import cut_to_bars, end_on_chord
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import notes_to_piece
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError
 from emopia_lightning.render import audio
 from emopia_lightning.render.midi import write_notes
 from emopia_lightning.render.roll_pictures import plot_piano_rolls
@@ -63,7 +64,7 @@ def _audio(midi: Path, use: str | None, unavailable: str | None) -> tuple[Path |
         return None, unavailable
     try:
         return audio.render_wav(midi, midi.with_suffix(".wav"), use=use), None
-    except RuntimeError as error:  # AudioUnavailable included
+    except audio.AudioUnavailable as error:
         log.warning("%s", error)
         return None, str(error)
 
@@ -78,7 +79,7 @@ def write_pieces(
     ``names`` are given, and the piano rolls of all of them as ``picture`` (None: no picture);
     ``renderer`` prefers a WAV renderer where it is installed."""
     if renderer not in (None, *audio.RENDERERS):
-        raise ValueError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
+        raise RequestError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
     folder = Path(folder)
     names = list(names) if names is not None else [request.name for request, _ in pieces]
     unavailable, use = None, None

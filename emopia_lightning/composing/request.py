@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emopia_lightning.data.labels import EMOTION_NAMES, QUADRANTS, parse_emotion
+from emopia_lightning.errors import RequestError
 
 BARS = (1, 256)  # lengths a composer writes, in bars (the page offers fewer: app.page)
 TEMPI = (40, 220)  # beats per minute
 MAX_SEED = 2**32 - 1
-
-
-class RequestError(ValueError):
-    """A request outside what is offered: its message says which value and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -27,10 +24,7 @@ class PieceRequest:
 
     def checked(self) -> PieceRequest:
         """The request with the emotion as Q1..Q4 and whole numbers, or :class:`RequestError`."""
-        try:
-            emotion = QUADRANTS[parse_emotion(self.emotion)]
-        except ValueError as error:
-            raise RequestError(str(error)) from None
+        emotion = QUADRANTS[parse_emotion(self.emotion)]
         bars, seed = _whole(self.bars, "length in bars"), _whole(self.seed, "seed")
         if not BARS[0] <= bars <= BARS[1]:
             raise RequestError(f"length must be {BARS[0]} to {BARS[1]} bars, got {bars}")

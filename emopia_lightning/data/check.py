@@ -16,13 +16,11 @@ import os
 import sys
 from collections import Counter
 
-from hydra import compose, initialize_config_dir
-
-from emopia_lightning import PROJECT_ROOT
+from emopia_lightning.config_registry import compose_config
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.rolls import TimeRollSpec
-from emopia_lightning.data.source import DataNotFoundError, EmopiaSource, locate_emopia
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.data.source import EmopiaSource, locate_emopia
+from emopia_lightning.errors import one_line_errors
 
 # Known releases: (algorithm, digest) -> name. The workplace's copy of the 1.0 clips (midis.zip,
 # its README's sha256) and the 2.2 release zip (md5 from muspy's checksummed downloader).
@@ -46,8 +44,7 @@ def release(source: EmopiaSource) -> str:
 
 def default_root() -> str:
     """``paths.data_dir`` as the configs define it ($EMOPIA_ROOT, else ../shared/data/emopia)."""
-    with initialize_config_dir(str(PROJECT_ROOT / "conf"), version_base="1.3"):
-        return str(compose("generate").paths.data_dir)
+    return str(compose_config("generate").paths.data_dir)
 
 
 def check(root: str | os.PathLike) -> dict:
@@ -75,16 +72,14 @@ def _print(result: dict) -> None:
         print(f"repaired {name}: {'; '.join(repairs)}")
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="What an EMOPIA data folder holds.")
     default = default_root()
     parser.add_argument("root", nargs="?", default=default, help=f"a folder or zip (default: {default})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    try:
-        result = check(args.root)
-    except DataNotFoundError as error:
-        return say_error(str(error))
+    result = check(args.root)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

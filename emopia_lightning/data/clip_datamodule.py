@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from emopia_lightning.data.augment import Augment
-from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate
+from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate, roll_to_input
 from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
+from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
+from emopia_lightning.errors import RequestError
 
 
 class EmopiaClipDataModule(CorpusDataModule):
@@ -40,12 +43,16 @@ class EmopiaClipDataModule(CorpusDataModule):
         super().__init__(task)
         split, augment = dict(plain(split)), plain(augment)
         if augment and augment.get("velocity_jitter") and not velocity:
-            raise ValueError(
+            raise RequestError(
                 "data.augment.velocity_jitter needs data.velocity=true (binary rolls have no velocity)"
             )
         self.save_hyperparameters(logger=False)
         self.spec = TimeRollSpec(fs=fs, lowest_pitch=lowest_pitch, n_pitches=n_pitches, velocity=velocity)
         self.max_frames = round(max_seconds * fs) if max_seconds else None
+
+    def model_inputs(self, notes: Notes) -> torch.Tensor:
+        """(1, frames, pitches): the roll from the clip's start, as validation serves it."""
+        return roll_to_input(self.spec.render(notes), self.hparams.velocity, self.max_frames)[None]
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipRollDataset:
         # Validation and test clips stay as they are.

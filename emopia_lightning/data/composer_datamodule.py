@@ -11,6 +11,7 @@ from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.composer_windows import ComposerWindows
 from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
 from emopia_lightning.data.tokens import PAD_ID
+from emopia_lightning.errors import RequestError
 
 
 class EmopiaComposerDataModule(CorpusDataModule):
@@ -39,11 +40,11 @@ class EmopiaComposerDataModule(CorpusDataModule):
     ):
         super().__init__(task)
         if task != "quadrant":
-            raise ValueError(
+            raise RequestError(
                 f"the composer is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
             )
         if not 0 <= max_shift <= 12:
-            raise ValueError(f"data.max_shift must be 0..12 semitones, got {max_shift}")
+            raise RequestError(f"data.max_shift must be 0..12 semitones, got {max_shift}")
         split = dict(plain(split))
         self.save_hyperparameters(logger=False)
         self.vocabulary = ComposerVocabulary(num_velocities)

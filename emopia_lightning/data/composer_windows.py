@@ -9,6 +9,7 @@ import torch
 from emopia_lightning.data.clip_dataset import LabelledClips
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.corpus import ClipCorpus
+from emopia_lightning.errors import RequestError
 
 
 class ComposerWindows(LabelledClips):
@@ -24,7 +25,7 @@ class ComposerWindows(LabelledClips):
                  window: int, random: bool = False, max_shift: int = 0):  # fmt: skip
         super().__init__(corpus, positions, "quadrant")
         if window < 2:
-            raise ValueError(f"a window needs at least 2 tokens, got {window}")
+            raise RequestError(f"a window needs at least 2 tokens, got {window}")
         self.vocabulary, self.window, self.random, self.max_shift = vocabulary, window, random, max_shift
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:

@@ -14,8 +14,9 @@ from tqdm.auto import tqdm
 
 from emopia_lightning.data.cache import cache_key, entry_dir, load_entry, save_entry
 from emopia_lightning.data.labels import ClipLabel, parse_clip_name
-from emopia_lightning.data.notes import MidiReadError, Notes, read_notes
-from emopia_lightning.data.source import DataNotFoundError, EmopiaSource
+from emopia_lightning.data.notes import Notes, read_notes
+from emopia_lightning.data.source import EmopiaSource
+from emopia_lightning.errors import DataNotFoundError, InputFileError
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _render_all(source: EmopiaSource, spec: ClipSpec, progress: bool) -> tuple:
         try:
             parse_clip_name(stem)
             parsed.append((stem, read_notes(blobs[stem])))
-        except (MidiReadError, ValueError) as error:
+        except InputFileError as error:  # a bad file name or unreadable MIDI: skipped with its reason
             skipped.append((stem, str(error)))
     offsets = np.concatenate([[0], np.cumsum([spec.n_rows(notes) for _, notes in parsed])]).astype(np.int64)
     rows = np.zeros((offsets[-1], spec.width), dtype=spec.dtype)

@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pytorch_lightning as pl
+import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from emopia_lightning.data.corpus import ClipCorpus, ClipSpec, load_corpus
 from emopia_lightning.data.labels import class_names
+from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, Split, make_split
 
@@ -52,6 +54,12 @@ class CorpusDataModule(pl.LightningDataModule):
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> Dataset:
         """The dataset of the clips at ``positions``; ``training``: the augmented training view."""
+        raise NotImplementedError
+
+    def model_inputs(self, notes: Notes) -> torch.Tensor:
+        """A checked clip from anywhere (a MIDI file, an upload) as its model reads it in
+        validation: a batch of one or more views, (n, T, ...). ``predict`` and the page ask this
+        of the data module a checkpoint was trained with."""
         raise NotImplementedError
 
     def prepare_data(self) -> None:

@@ -6,22 +6,33 @@ is already on disk. Afterwards point ``EMOPIA_ROOT`` (or ``data.root``) at ``DIR
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-from emopia_lightning.utils.cli import say_error
+from emopia_lightning.errors import ProjectError, one_line_errors, writable_folder
 
 
 def download(folder: str) -> Path:
     import muspy
 
-    root = Path(folder).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    muspy.EMOPIADataset(root, download_and_extract=True)
+    root = writable_folder(Path(folder).expanduser())
+    try:
+        muspy.EMOPIADataset(root, download_and_extract=True)
+    except Exception as error:  # no network, a refused or damaged download: muspy's own words
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ProjectError(f"cannot download EMOPIA into {root}: {first_line}") from None
     return root
 
 
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Download EMOPIA (needs the internet).")
+    parser.add_argument("folder", help="where to put it")
+    args = parser.parse_args(argv)
+    print(f"EMOPIA is in {download(args.folder)}; set EMOPIA_ROOT to that folder")
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(say_error("usage: python -m emopia_lightning.data.download DIR"))
-    print(f"EMOPIA is in {download(sys.argv[1])}; set EMOPIA_ROOT to that folder")
+    sys.exit(main())

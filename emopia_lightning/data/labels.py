@@ -17,12 +17,33 @@ text after the last one. Quadrants follow Russell's circumplex:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
+from emopia_lightning.errors import InputFileError, RequestError
+
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
-# The circumplex halves, as quadrant numbers 1..4.
+# The circumplex halves, as quadrant numbers 1..4 (the table above); every other form derives here.
 HIGH_AROUSAL_QUADRANTS = (1, 2)
 POSITIVE_VALENCE_QUADRANTS = (1, 4)
+# 1 or 0 per quadrant index 0..3: HIGH_AROUSAL[quadrant_indices] maps quadrants to their half.
+HIGH_AROUSAL = np.array([int(q in HIGH_AROUSAL_QUADRANTS) for q in range(1, 5)])
+POSITIVE_VALENCE = np.array([int(q in POSITIVE_VALENCE_QUADRANTS) for q in range(1, 5)])
+
+
+def circumplex_signs(quadrant: str) -> tuple[int, int]:
+    """(valence, arousal) signs of a quadrant: Q1 (+1, +1), Q2 (-1, +1), Q3 (-1, -1), Q4 (+1, -1)."""
+    index = QUADRANTS.index(quadrant)
+    return 2 * int(POSITIVE_VALENCE[index]) - 1, 2 * int(HIGH_AROUSAL[index]) - 1
+
+
+def halves_of_quadrants(probabilities: Mapping[str, float]) -> dict[str, float]:
+    """P(high arousal) and P(positive valence) from Q1..Q4 probabilities."""
+    shares = np.array([probabilities[q] for q in QUADRANTS], dtype=np.float64)
+    return {"arousal": float(shares @ HIGH_AROUSAL), "valence": float(shares @ POSITIVE_VALENCE)}
+
 
 # Class names per classification task, in label-index order.
 TASK_CLASSES: dict[str, tuple[str, ...]] = {
@@ -46,12 +67,12 @@ class ClipLabel:
     @property
     def arousal(self) -> int:
         """1 for high arousal (Q1, Q2), 0 for low (Q3, Q4)."""
-        return int(self.quadrant in HIGH_AROUSAL_QUADRANTS)
+        return int(HIGH_AROUSAL[self.quadrant - 1])
 
     @property
     def valence(self) -> int:
         """1 for positive valence (Q1, Q4), 0 for negative (Q2, Q3)."""
-        return int(self.quadrant in POSITIVE_VALENCE_QUADRANTS)
+        return int(POSITIVE_VALENCE[self.quadrant - 1])
 
     def target(self, task: str) -> int:
         """The class index of this clip for ``task`` (see :data:`TASK_CLASSES`)."""
@@ -61,7 +82,7 @@ class ClipLabel:
             return self.arousal
         if task == "valence":
             return self.valence
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}")
+        raise RequestError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}")
 
 
 def clip_stem(file_name: str) -> str:
@@ -75,7 +96,7 @@ def parse_clip_name(file_name: str) -> ClipLabel:
     stem = clip_stem(file_name)
     match = _CLIP_NAME.match(stem)
     if match is None:
-        raise ValueError(
+        raise InputFileError(
             f"{file_name!r} is not an EMOPIA clip name (expected Q<1-4>_<songId>_<clipIndex>.mid)"
         )
     return ClipLabel(
@@ -91,7 +112,7 @@ def class_names(task: str) -> tuple[str, ...]:
     try:
         return TASK_CLASSES[task]
     except KeyError:
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}") from None
+        raise RequestError(f"unknown task {task!r}; choose one of {sorted(TASK_CLASSES)}") from None
 
 
 def num_classes(task: str) -> int:
@@ -114,4 +135,4 @@ def parse_emotion(text: str) -> int:
         if wanted in (quadrant.lower(), quadrant[1:], *EMOTION_NAMES[quadrant]):
             return index
     choices = ", ".join(f"{q} ({'/'.join(EMOTION_NAMES[q])})" for q in QUADRANTS)
-    raise ValueError(f"unknown emotion {text!r}; choose one of {choices}")
+    raise RequestError(f"unknown emotion {text!r}; choose one of {choices}")

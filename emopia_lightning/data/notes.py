@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import symusic
 
+from emopia_lightning.errors import InputFileError
 
-class MidiReadError(ValueError):
+
+class MidiReadError(InputFileError):
     """A file that is not readable MIDI, or holds no pitched notes."""
 
 

@@ -21,12 +21,13 @@ import numpy as np
 
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import ONSET, SOUNDING, SegmentLayout
+from emopia_lightning.errors import RequestError
 
 
 def fold_into_range(pitch: np.ndarray, lowest: int, n_pitches: int) -> np.ndarray:
     """Move pitches outside ``[lowest, lowest + n_pitches)`` by octaves until they fit."""
     if n_pitches < 12:
-        raise ValueError(f"n_pitches must cover an octave (>= 12), got {n_pitches}")
+        raise RequestError(f"n_pitches must cover an octave (>= 12), got {n_pitches}")
     pitch = np.asarray(pitch, dtype=np.int64)
     highest = lowest + n_pitches - 1
     below = pitch < lowest

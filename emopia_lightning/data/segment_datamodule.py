@@ -21,10 +21,12 @@ from emopia_lightning.data.augment import Augment
 from emopia_lightning.data.corpus import ClipCorpus, load_corpus
 from emopia_lightning.data.corpus_datamodule import fill_corpus_cache
 from emopia_lightning.data.labels import class_names
+from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import PARTS, make_split
+from emopia_lightning.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,16 @@ class SegmentDataset(Dataset):
         return roll, len(roll), target
 
 
+def clip_segments(layout: SegmentLayout, notes: Notes) -> np.ndarray:
+    """(n, segment steps, pitches, 2): a clip's segments, one starting at every bar (a clip
+    shorter than a segment padded with silence), as a whole piece is judged."""
+    roll = BeatRollSpec.of(layout).render(notes)  # (steps, 2 * pitches)
+    if len(roll) < layout.segment_steps:
+        roll = np.concatenate([roll, np.zeros((layout.segment_steps - len(roll), roll.shape[1]), roll.dtype)])
+    cut = cut_segments(roll, layout.steps_per_bar, layout.bars, hop_bars=1)
+    return cut.reshape(len(cut), layout.segment_steps, layout.n_pitches, 2)
+
+
 class EmopiaSegmentDataModule(pl.LightningDataModule):
     """Segments of ``layout`` (a ``SegmentLayout`` or its config values), labelled for ``task``.
 
@@ -129,6 +141,10 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
     def segment_shape(self) -> tuple[int, int, int, int]:
         return self.layout.net_shape
 
+    def model_inputs(self, notes: Notes) -> torch.Tensor:
+        """(n, segment steps, pitches): a segment classifier's rolls of every segment of the clip."""
+        return torch.from_numpy(self.layout.classifier_roll(clip_segments(self.layout, notes)))
+
     def prepare_data(self) -> None:
         if self.corpus is None:
             fill_corpus_cache(self.hparams, self.spec)
@@ -162,7 +178,7 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
 
     def _dataset(self, part: str) -> SegmentDataset:
         if part not in self.datasets:
-            raise ValueError(f"no {part!r} segments: data.split is null (all clips train)")
+            raise RequestError(f"no {part!r} segments: data.split is null (all clips train)")
         return self.datasets[part]
 
     def _loader(self, dataset: SegmentDataset, shuffle: bool, drop_last: bool = False) -> DataLoader:

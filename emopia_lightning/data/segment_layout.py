@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from emopia_lightning.data.notes import Notes
+from emopia_lightning.errors import RequestError
 
 SOUNDING, ONSET = 0, 1  # the two values a piece holds per step and pitch
 NET_CHANNELS = ("onset", "sounding", "velocity")  # what the nets read and write, in this order
@@ -42,10 +43,10 @@ class SegmentLayout:
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if not isinstance(value, int) or value < (0 if name == "lowest_pitch" else 1):
-                raise ValueError(f"layout {name} must be a positive whole number, got {value!r}")
+                raise RequestError(f"layout {name} must be a positive whole number, got {value!r}")
         if self.lowest_pitch + self.n_pitches > 128:
             highest = self.lowest_pitch + self.n_pitches - 1
-            raise ValueError(f"layout pitches {self.lowest_pitch}..{highest} exceed MIDI's 127")
+            raise RequestError(f"layout pitches {self.lowest_pitch}..{highest} exceed MIDI's 127")
 
     @classmethod
     def of(cls, value: SegmentLayout | Mapping) -> SegmentLayout:

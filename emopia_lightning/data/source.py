@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emopia_lightning.data.labels import clip_stem
+from emopia_lightning.errors import DataNotFoundError
 
 DOWNLOAD_HINT = (
     "get EMOPIA from https://zenodo.org/records/5090631 (EMOPIA_1.0.zip) and unzip it, or run "
     "`python -m emopia_lightning.data.download DIR` where the internet is reachable; then set "
     "EMOPIA_ROOT=DIR or pass data.root=DIR"
 )
-
-
-class DataNotFoundError(FileNotFoundError):
-    """EMOPIA is not where the configuration points; the message says where we looked."""
 
 
 def _is_midi(name: str) -> bool:

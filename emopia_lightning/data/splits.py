@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from emopia_lightning.data.labels import ClipLabel, clip_stem
-from emopia_lightning.data.source import DataNotFoundError
+from emopia_lightning.errors import DataNotFoundError, RequestError
 
 PARTS = ("train", "val", "test")
 
@@ -124,7 +124,7 @@ def kfold_split(
 ) -> Split:
     """Test on fold ``fold``; validation is 1/``val_folds`` of the rest, split the same way."""
     if not 0 <= fold < n_folds:
-        raise ValueError(f"fold must be in 0..{n_folds - 1}, got {fold}")
+        raise RequestError(f"fold must be in 0..{n_folds - 1}, got {fold}")
     rest, test = fold_indices(labels, np.arange(len(labels)), n_folds, grouped, seed)[fold]
     train, val = fold_indices(labels, rest, val_folds, grouped, seed)[0]
     return Split(np.sort(train), np.sort(val), np.sort(test))
@@ -147,4 +147,4 @@ def make_split(
             seed,
             options.get("val_folds", 9),
         )
-    raise ValueError(f"unknown split {name!r}; choose official, random or kfold")
+    raise RequestError(f"unknown split {name!r}; choose official, random or kfold")

@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+import torch
 
 from emopia_lightning.data.clip_dataset import pad_collate
 from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
-from emopia_lightning.data.token_dataset import ClipTokenDataset
+from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.token_dataset import ClipTokenDataset, tokens_to_input
 from emopia_lightning.data.tokens import PAD_ID, RemiSpec
+from emopia_lightning.errors import RequestError
 
 
 class EmopiaTokenDataModule(CorpusDataModule):
@@ -38,7 +41,7 @@ class EmopiaTokenDataModule(CorpusDataModule):
     ):
         super().__init__(task)
         if max_tokens < 1:
-            raise ValueError(f"data.max_tokens must be at least 1, got {max_tokens}")
+            raise RequestError(f"data.max_tokens must be at least 1, got {max_tokens}")
         split = dict(plain(split))
         self.save_hyperparameters(logger=False)
         self.spec = RemiSpec(num_velocities=num_velocities)
@@ -46,6 +49,10 @@ class EmopiaTokenDataModule(CorpusDataModule):
     @property
     def vocab_size(self) -> int:
         return self.spec.vocab_size
+
+    def model_inputs(self, notes: Notes) -> torch.Tensor:
+        """(1, tokens): the REMI ids from the clip's start, as validation serves them."""
+        return tokens_to_input(self.spec.tokens(notes)[: self.hparams.max_tokens])[None]
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipTokenDataset:
         crop = training and self.hparams.crop

@@ -20,6 +20,7 @@ import numpy as np
 import symusic
 
 from emopia_lightning.data.notes import PIANO, Notes
+from emopia_lightning.errors import RequestError
 
 SPECIAL_TOKENS = ("PAD", "MASK")
 PAD_ID, MASK_ID = 0, 1  # MidiTok numbers the special tokens first, in this order
@@ -64,7 +65,9 @@ class RemiSpec:
 
     def __post_init__(self):
         if not 1 <= self.num_velocities <= 127:
-            raise ValueError(f"num_velocities must be in 1..127 (MIDI velocities), got {self.num_velocities}")
+            raise RequestError(
+                f"num_velocities must be in 1..127 (MIDI velocities), got {self.num_velocities}"
+            )
 
     @cached_property
     def tokenizer(self):

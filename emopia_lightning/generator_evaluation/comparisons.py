@@ -8,8 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.generator_evaluation.emotion_scores import HIGH_AROUSAL
+from emopia_lightning.data.labels import HIGH_AROUSAL, QUADRANTS
 from emopia_lightning.generator_evaluation.music_metrics import overlapping_area
 
 

@@ -15,6 +15,7 @@ from emopia_lightning.composing.composer import compose
 from emopia_lightning.composing.request import quadrant_requests
 from emopia_lightning.data.rolls import notes_to_piece
 from emopia_lightning.data.segment_layout import ONSET
+from emopia_lightning.errors import RequestError
 from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
 
 MIN_NOTES_PER_BAR = 2  # a bar with fewer note onsets counts as near-empty
@@ -61,7 +62,7 @@ def long_pieces(composer, n: int, bars: int, seed: int, options=None) -> np.ndar
     quadrant (in quadrant order), as their successive segments."""
     layout = composer.layout
     if bars % layout.bars:
-        raise ValueError(f"pieces.bars={bars} must be whole segments of {layout.bars} bars")
+        raise RequestError(f"pieces.bars={bars} must be whole segments of {layout.bars} bars")
     pieces = composed_rolls(
         composer, quadrant_requests(n, bars, seed), {**dict(options or {}), "final_chord": False}
     )

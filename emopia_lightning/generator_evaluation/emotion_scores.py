@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emopia_lightning.data.labels import HIGH_AROUSAL_QUADRANTS, POSITIVE_VALENCE_QUADRANTS, QUADRANTS
-
-# 1 or 0 per quadrant index 0..3
-HIGH_AROUSAL = np.array([int(q in HIGH_AROUSAL_QUADRANTS) for q in range(1, 5)])
-POSITIVE_VALENCE = np.array([int(q in POSITIVE_VALENCE_QUADRANTS) for q in range(1, 5)])
+from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE, QUADRANTS
 
 
 def emotion_scores(targets: np.ndarray, predictions: np.ndarray) -> dict:

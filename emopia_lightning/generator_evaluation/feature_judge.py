@@ -28,12 +28,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from emopia_lightning.checkpoints import CheckpointError, load_skops
+from emopia_lightning.checkpoints import load_skops
 from emopia_lightning.classical.features import EXPERT_NAMES, FEATURES_VERSION
 from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.errors import CheckpointError, RequestError
 from emopia_lightning.generator_evaluation.segment_features import segment_features
 
 log = logging.getLogger(__name__)
@@ -87,11 +88,11 @@ class JudgeCandidates:
         options = dict(options or {})
         unknown = set(options) - {"svm", "svm_shares", "trees", "velocity"}
         if unknown:
-            raise ValueError(
+            raise RequestError(
                 f"unknown feature judge options {sorted(unknown)}; known: svm, svm_shares, trees, velocity"
             )
         if not isinstance(options.get("velocity", True), bool):
-            raise ValueError(f"feature_judge.velocity must be true or false, got {options['velocity']!r}")
+            raise RequestError(f"feature_judge.velocity must be true or false, got {options['velocity']!r}")
         if "svm" in options:
             options["svm"] = tuple((float(c), float(g)) for c, g in options["svm"])
         if "svm_shares" in options:
@@ -196,6 +197,7 @@ def _entry(data: dict, cache_dir: str, candidates: JudgeCandidates, seed: int) -
         "seed": seed,
         "version": JUDGE_VERSION,
         "features_version": FEATURES_VERSION,
+        "feature_names": list(EXPERT_NAMES),  # the judge's record reads its columns by name
         "candidates": candidates.key(),
     }
     return entry_dir(cache_dir, "feature_judge", cache_key(source.fingerprint(), settings))

@@ -15,9 +15,10 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from emopia_lightning.checkpoints import CheckpointError, chosen_checkpoint, load_model
+from emopia_lightning.checkpoints import chosen_checkpoint, load_model
 from emopia_lightning.data.segment_datamodule import EmopiaSegmentDataModule
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import CheckpointError
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 
 

@@ -11,30 +11,95 @@ on a boundary), which would score a segment with a quiet second half as full. Th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import muspy
 import numpy as np
 
 from emopia_lightning.data.segment_layout import SOUNDING, PieceNotes, SegmentLayout, piece_notes
 
-# name -> what it measures (the report's glossary); the order of the report's tables.
-METRICS: dict[str, str] = {
-    "note_density": "notes starting per bar",
-    "mean_pitch": "mean MIDI pitch of the notes",
-    "pitch_range": "highest minus lowest MIDI pitch (muspy)",
-    "pitch_classes_used": "distinct pitch classes in the segment (muspy)",
-    "polyphony": "mean number of sounding pitches over steps where any sounds (muspy)",
-    "scale_consistency": "largest share of notes inside one major or minor scale (muspy)",
-    "pitch_class_entropy": "entropy in bits of the notes' pitch-class histogram (muspy)",
-    "empty_beat_rate": "share of beats in which nothing sounds",
-    "groove_consistency": "1 - mean Hamming distance of neighbouring bars' onset patterns / steps per bar",
-    "empty_bars": "share of bars in which nothing sounds (MuseGAN's EB)",
-    "used_pitch_classes": "distinct pitch classes per non-empty bar, averaged (MuseGAN's UPC)",
-    "qualified_note_rate": "share of notes lasting at least `qualified_steps` steps (MuseGAN's QN)",
-    "long_note_rate": "share of notes lasting longer than a bar",
-    "mean_velocity": "mean MIDI velocity of the notes",
-    "velocity_spread": "standard deviation of the notes' velocities",
-}
+
+@dataclass(frozen=True)
+class Segment:
+    """One (steps, pitches, 2) piece of whole bars, with what its metrics read."""
+
+    layout: SegmentLayout
+    notes: PieceNotes
+    music: muspy.Music
+    roll: np.ndarray  # (steps, pitches) bool: sounding
+    bars: np.ndarray  # (bars, steps per bar, pitches) bool
+    onsets: np.ndarray  # (bars, steps per bar) bool: any note starts
+    qualified_steps: int
+
+    @classmethod
+    def of(cls, piece: np.ndarray, layout: SegmentLayout, qualified_steps: int) -> Segment:
+        piece = np.asarray(piece)
+        roll = piece[..., SOUNDING] > 0
+        steps, pitches = roll.shape
+        if steps % layout.steps_per_bar:
+            raise ValueError(f"a segment of {steps} steps is not whole bars of {layout.steps_per_bar}")
+        n_bars = steps // layout.steps_per_bar
+        notes = piece_notes(piece)
+        onsets = np.zeros(steps, dtype=bool)
+        onsets[notes.start] = True
+        return cls(layout, notes, _music(notes, layout), roll, roll.reshape(n_bars, layout.steps_per_bar, pitches),
+                   onsets.reshape(n_bars, layout.steps_per_bar), qualified_steps)  # fmt: skip
+
+    @property
+    def velocity(self) -> np.ndarray:
+        return self.notes.velocity.astype(float)
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    measure: Callable[[Segment], float]
+    doc: str  # what it measures: the report's glossary
+    needs_notes: bool = True  # NaN for an empty segment
+
+
+def _used_pitch_classes(segment: Segment) -> float:
+    lowest = segment.layout.lowest_pitch
+    used = [
+        len(np.unique((np.nonzero(bar.any(axis=0))[0] + lowest) % 12)) for bar in segment.bars if bar.any()
+    ]
+    return float(np.mean(used)) if used else math.nan
+
+
+def _empty_beat_rate(segment: Segment) -> float:
+    sounding = segment.roll.any(axis=1).reshape(-1, segment.layout.steps_per_beat)
+    return float(1.0 - sounding.any(axis=1).mean())
+
+
+# The one vocabulary of the generation metrics, in the order of the report's tables.
+REGISTRY: tuple[Metric, ...] = (
+    Metric("note_density", lambda s: len(s.notes) / len(s.bars), "notes starting per bar", needs_notes=False),
+    Metric("mean_pitch", lambda s: s.layout.lowest_pitch + float(np.mean(s.notes.column)), "mean MIDI pitch of the notes"),
+    Metric("pitch_range", lambda s: float(muspy.pitch_range(s.music)), "highest minus lowest MIDI pitch (muspy)"),
+    Metric("pitch_classes_used", lambda s: float(muspy.n_pitch_classes_used(s.music)),
+           "distinct pitch classes in the segment (muspy)"),
+    Metric("polyphony", lambda s: float(muspy.polyphony(s.music)),
+           "mean number of sounding pitches over steps where any sounds (muspy)", needs_notes=False),
+    Metric("scale_consistency", lambda s: float(muspy.scale_consistency(s.music)),
+           "largest share of notes inside one major or minor scale (muspy)", needs_notes=False),
+    Metric("pitch_class_entropy", lambda s: float(muspy.pitch_class_entropy(s.music)),
+           "entropy in bits of the notes' pitch-class histogram (muspy)", needs_notes=False),
+    Metric("empty_beat_rate", _empty_beat_rate, "share of beats in which nothing sounds", needs_notes=False),
+    Metric("groove_consistency", lambda s: float(_groove_consistency(s.onsets)),
+           "1 - mean Hamming distance of neighbouring bars' onset patterns / steps per bar", needs_notes=False),
+    Metric("empty_bars", lambda s: float(1.0 - s.bars.any(axis=(1, 2)).mean()),
+           "share of bars in which nothing sounds (MuseGAN's EB)", needs_notes=False),
+    Metric("used_pitch_classes", _used_pitch_classes,
+           "distinct pitch classes per non-empty bar, averaged (MuseGAN's UPC)", needs_notes=False),
+    Metric("qualified_note_rate", lambda s: float(np.mean(s.notes.length >= s.qualified_steps)),
+           "share of notes lasting at least `qualified_steps` steps (MuseGAN's QN)"),
+    Metric("long_note_rate", lambda s: float(np.mean(s.notes.length > s.layout.steps_per_bar)),
+           "share of notes lasting longer than a bar"),
+    Metric("mean_velocity", lambda s: float(s.velocity.mean()), "mean MIDI velocity of the notes"),
+    Metric("velocity_spread", lambda s: float(s.velocity.std()), "standard deviation of the notes' velocities"),
+)  # fmt: skip
+METRICS: dict[str, str] = {metric.name: metric.doc for metric in REGISTRY}  # name -> what it measures
 
 
 def _music(notes: PieceNotes, layout: SegmentLayout) -> muspy.Music:
@@ -57,47 +122,14 @@ def _groove_consistency(onsets: np.ndarray) -> float:
 
 
 def segment_metrics(piece: np.ndarray, layout: SegmentLayout, qualified_steps: int = 2) -> dict[str, float]:
-    """Every metric of :data:`METRICS` for one (steps, pitches, 2) piece of whole bars.
+    """Every metric of :data:`REGISTRY` for one (steps, pitches, 2) piece of whole bars.
 
     MuseGAN's qualified notes are those no shorter than a 32nd note at 24 steps a beat; at 4 steps a
     beat every note is at least a 16th, so ``qualified_steps=2`` (an eighth) marks the fragments.
     """
-    piece = np.asarray(piece)
-    roll = piece[..., SOUNDING] > 0  # (steps, pitches)
-    steps, pitches = roll.shape
-    if steps % layout.steps_per_bar:
-        raise ValueError(f"a segment of {steps} steps is not whole bars of {layout.steps_per_bar}")
-    n_bars = steps // layout.steps_per_bar
-    notes = piece_notes(piece)
-    music = _music(notes, layout)
-    sounding = roll.any(axis=1)  # (steps,)
-    onsets = np.zeros(steps, dtype=bool)
-    onsets[notes.start] = True
-    bars = roll.reshape(n_bars, layout.steps_per_bar, pitches)
-    used_per_bar = [
-        len(np.unique((np.nonzero(bar.any(axis=0))[0] + layout.lowest_pitch) % 12))
-        for bar in bars
-        if bar.any()
-    ]
-    no_notes = not len(notes)
-    velocity = notes.velocity.astype(float)
-    return {
-        "note_density": len(notes) / n_bars,
-        "mean_pitch": math.nan if no_notes else layout.lowest_pitch + float(np.mean(notes.column)),
-        "pitch_range": math.nan if no_notes else float(muspy.pitch_range(music)),
-        "pitch_classes_used": math.nan if no_notes else float(muspy.n_pitch_classes_used(music)),
-        "polyphony": float(muspy.polyphony(music)),
-        "scale_consistency": float(muspy.scale_consistency(music)),
-        "pitch_class_entropy": float(muspy.pitch_class_entropy(music)),
-        "empty_beat_rate": float(1.0 - sounding.reshape(-1, layout.steps_per_beat).any(axis=1).mean()),
-        "groove_consistency": float(_groove_consistency(onsets.reshape(n_bars, layout.steps_per_bar))),
-        "empty_bars": float(1.0 - bars.any(axis=(1, 2)).mean()),
-        "used_pitch_classes": float(np.mean(used_per_bar)) if used_per_bar else math.nan,
-        "qualified_note_rate": math.nan if no_notes else float(np.mean(notes.length >= qualified_steps)),
-        "long_note_rate": math.nan if no_notes else float(np.mean(notes.length > layout.steps_per_bar)),
-        "mean_velocity": math.nan if no_notes else float(velocity.mean()),
-        "velocity_spread": math.nan if no_notes else float(velocity.std()),
-    }
+    segment = Segment.of(piece, layout, qualified_steps)
+    empty = not len(segment.notes)
+    return {m.name: math.nan if empty and m.needs_notes else m.measure(segment) for m in REGISTRY}
 
 
 def metric_table(

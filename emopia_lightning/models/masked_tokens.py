@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emopia_lightning.data.tokens import MASK_ID, SPECIAL_TOKENS
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.token_transformer import TokenEncoder, real_token_mask
 from emopia_lightning.models.optimisation import optimiser_and_schedule
 
@@ -68,7 +69,7 @@ class MaskedTokenPretraining(pl.LightningModule):
     ):
         super().__init__()
         if not 0.0 < mask_rate < 1.0:
-            raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate}")
+            raise RequestError(f"mask_rate must be in (0, 1), got {mask_rate}")
         # Plain values only in checkpoints; the net and optimizer are rebuilt from the run config.
         self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.optimizer_factory = optimizer

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from emopia_lightning.errors import ProjectError, RequestError
+
 SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
 # Preferred first: the smaller GM fonts Debian ships.
 SOUNDFONT_NAMES = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
@@ -35,8 +37,8 @@ FADE_SECONDS = 0.25  # the end of that release fades out, so no renderer's WAV e
 SAMPLE_RATE = 44100
 
 
-class AudioUnavailable(RuntimeError):
-    """No renderer or no soundfont here; the message says what to install."""
+class AudioUnavailable(ProjectError):
+    """No renderer or soundfont here, or the renderer failed; the message says what to install or what failed."""
 
 
 def _packaged_soundfont() -> Path | None:
@@ -76,7 +78,7 @@ def renderer(prefer: str | None = None) -> str:
     (the page prefers TinySoundFont: in-process, it answers faster); AudioUnavailable if neither
     can."""
     if prefer is not None and prefer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {RENDERERS}, got {prefer!r}")
+        raise RequestError(f"renderer must be one of {RENDERERS}, got {prefer!r}")
     if find_soundfont() is None:
         raise AudioUnavailable("no WAV audio: no General MIDI soundfont found (set SOUNDFONT=file.sf2)")
     for name in ([prefer] if prefer else []) + list(RENDERERS):
@@ -100,7 +102,7 @@ def audio_unavailable_reason() -> str | None:
 def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = SAMPLE_RATE,
                use: str | None = None) -> Path:  # fmt: skip
     """Render a MIDI file to a WAV as long as its notes plus RELEASE_SECONDS; ``use`` forces a
-    renderer. Raises AudioUnavailable, or RuntimeError with the renderer's message."""
+    renderer. Raises AudioUnavailable, with the renderer's message where it failed."""
     use = use or renderer()
     score = _score_in_seconds(Path(midi_path))
     if use == "fluidsynth":
@@ -108,7 +110,7 @@ def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = S
     elif use == "tinysoundfont":
         audio = _tinysoundfont(score, sample_rate)
     else:
-        raise ValueError(f"renderer must be fluidsynth or tinysoundfont, got {use!r}")
+        raise RequestError(f"renderer must be fluidsynth or tinysoundfont, got {use!r}")
     length = round((score.end() + RELEASE_SECONDS) * sample_rate)
     _write_wav(wav_path, _faded_out(audio, length, round(FADE_SECONDS * sample_rate)), sample_rate)
     return Path(wav_path)
@@ -118,7 +120,7 @@ def _score_in_seconds(midi_path: Path) -> symusic.Score:
     try:
         return symusic.Score(str(midi_path)).to("second")
     except Exception as error:  # symusic raises RuntimeError or ValueError on bad files
-        raise RuntimeError(f"cannot read {midi_path} for audio: {error}") from error
+        raise AudioUnavailable(f"cannot read {midi_path} for audio: {error}") from error
 
 
 def _faded_out(audio: np.ndarray, length: int, fade: int) -> np.ndarray:
@@ -139,7 +141,7 @@ def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if result.returncode != 0 or not wav_path.is_file():
-        raise RuntimeError(
+        raise AudioUnavailable(
             f"FluidSynth failed on {midi_path}: {(result.stderr or result.stdout).strip()[:300]}"
         )
     with wave.open(str(wav_path)) as rendered:

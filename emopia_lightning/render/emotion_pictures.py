@@ -10,19 +10,12 @@ from matplotlib.patches import Rectangle
 
 from emopia_lightning.data.labels import (
     EMOTION_NAMES,
-    HIGH_AROUSAL_QUADRANTS,
-    POSITIVE_VALENCE_QUADRANTS,
     QUADRANTS,
+    circumplex_signs,
 )
 from emopia_lightning.render.figures import new_figure, save_figure
 
 QUADRANT_COLOURS = {"Q1": "#f2a93b", "Q2": "#d1495b", "Q3": "#4f6d9a", "Q4": "#5aa469"}
-
-
-def quadrant_position(quadrant: str) -> tuple[int, int]:
-    """(valence, arousal) signs of a quadrant: Q1 (+1, +1), Q2 (-1, +1), Q3 (-1, -1), Q4 (+1, -1)."""
-    number = QUADRANTS.index(quadrant) + 1
-    return (1 if number in POSITIVE_VALENCE_QUADRANTS else -1, 1 if number in HIGH_AROUSAL_QUADRANTS else -1)
 
 
 def plot_circumplex(chosen: str | None, path: str | Path) -> Path:
@@ -30,7 +23,7 @@ def plot_circumplex(chosen: str | None, path: str | Path) -> Path:
     figure = new_figure(figsize=(2.6, 2.6))
     axes = figure.subplots()
     for quadrant in QUADRANTS:
-        valence, arousal = quadrant_position(quadrant)
+        valence, arousal = circumplex_signs(quadrant)
         picked = quadrant == chosen
         axes.add_patch(Rectangle(
             (min(0, valence), min(0, arousal)), 1, 1, color=QUADRANT_COLOURS[quadrant],

@@ -19,8 +19,8 @@ def new_figure(**options) -> Figure:
 
 def save_figure(figure, path: str | Path, dpi: int = 110) -> Path:
     """Lay out, write as PNG (making the folder) and close ``figure``; returns the path."""
-    if figure.get_layout_engine() is None:  # figures that chose a layout (constrained) keep it
-        figure.tight_layout()
+    if figure.get_layout_engine() is None and not getattr(figure, "fixed_margins", False):
+        figure.tight_layout()  # figures that chose a layout (constrained) or set margins keep theirs
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)

@@ -27,7 +27,12 @@ def plot_piano_rolls(
     n = len(pieces)
     longest = max((len(piece) for piece in pieces), default=layout.segment_steps)
     width = min(18.0, 6.0 + 3.0 * longest / layout.segment_steps)
-    figure = new_figure(figsize=(width, panel_height * n + 0.6), layout="constrained")
+    height = panel_height * n + 0.6
+    # Fixed margins, not a layout engine: laying out was the picture's largest cost on the page.
+    figure = new_figure(figsize=(width, height))
+    figure.fixed_margins = True  # save_figure must not tight_layout it
+    top = 1 - (0.75 if suptitle else 0.35) / height
+    figure.subplots_adjust(left=0.7 / width, right=1 - 1.1 / width, bottom=0.55 / height, top=top, hspace=0.3)
     axes = figure.subplots(n, 1, squeeze=False)
     image = None
     for ax, piece, title in zip(axes[:, 0], pieces, titles):
@@ -41,10 +46,11 @@ def plot_piano_rolls(
         )  # fmt: skip
         onset_step, onset_column = np.nonzero(piece[..., ONSET])
         ax.scatter(onset_step + 0.5, onset_column + layout.lowest_pitch, s=3, c="black", linewidths=0)
-        for bar in range(layout.steps_per_bar, steps, layout.steps_per_bar):
-            phrase = bar % layout.segment_steps == 0
-            ax.axvline(bar, color="tab:red" if phrase else "grey", linestyle="-" if phrase else ":",
-                       linewidth=1.0 if phrase else 0.6)  # fmt: skip
+        bars = np.arange(layout.steps_per_bar, steps, layout.steps_per_bar)
+        phrases = bars % layout.segment_steps == 0
+        ax.vlines(bars[~phrases], 0, 1, transform=ax.get_xaxis_transform(), colors="grey", linestyles=":",
+                  linewidth=0.6)  # fmt: skip
+        ax.vlines(bars[phrases], 0, 1, transform=ax.get_xaxis_transform(), colors="tab:red", linewidth=1.0)
         c_notes = [
             p for p in range(layout.lowest_pitch, layout.lowest_pitch + layout.n_pitches) if p % 12 == 0
         ]
@@ -56,7 +62,8 @@ def plot_piano_rolls(
         ax.set_title(title, fontsize=10, loc="left")
     axes[-1, 0].set_xlabel("bar (red: a new phrase, i.e. segment)")
     if image is not None:
-        figure.colorbar(image, ax=axes[:, 0].tolist(), label="velocity", fraction=0.03, pad=0.01, aspect=40)
+        bar_axes = figure.add_axes((1 - 0.95 / width, 0.55 / height, 0.12 / width, top - 0.55 / height))
+        figure.colorbar(image, cax=bar_axes, label="velocity")
     if suptitle:
         figure.suptitle(suptitle)
     return save_figure(figure, path, dpi)

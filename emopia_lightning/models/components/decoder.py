@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emopia_lightning.errors import RequestError
+
 
 class KVCache:
     """The keys and values every layer has seen so far, in buffers of the whole context (filled in
@@ -50,7 +52,7 @@ class SelfAttention(nn.Module):
     def __init__(self, width: int, heads: int, dropout: float):
         super().__init__()
         if width % heads:
-            raise ValueError(f"width {width} must be a multiple of heads {heads}")
+            raise RequestError(f"width {width} must be a multiple of heads {heads}")
         self.heads, self.dropout = heads, dropout
         self.qkv = nn.Linear(width, 3 * width)
         self.out = nn.Linear(width, width)

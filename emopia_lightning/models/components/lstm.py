@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from emopia_lightning.errors import RequestError
+
 
 class LSTMClassifierNet(nn.Module):
     """(B, T, P) padded rolls + (B,) lengths -> (B, num_classes) logits.
@@ -27,7 +29,7 @@ class LSTMClassifierNet(nn.Module):
     ):
         super().__init__()
         if pooling not in ("last", "mean", "attention"):
-            raise ValueError(f"pooling must be 'last', 'mean' or 'attention', got {pooling!r}")
+            raise RequestError(f"pooling must be 'last', 'mean' or 'attention', got {pooling!r}")
         self.pooling = pooling
         self.lstm = nn.LSTM(
             input_size,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from emopia_lightning.errors import RequestError
+
 
 def real_token_mask(lengths: torch.Tensor, n_tokens: int) -> torch.Tensor:
     """(B, T) bool, True at each sequence's real (not padding) tokens."""
@@ -28,7 +30,7 @@ class TokenEncoder(nn.Module):
     ):
         super().__init__()
         if hidden_size % num_heads:
-            raise ValueError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
+            raise RequestError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
         self.max_tokens = max_tokens
         self.tokens = nn.Embedding(vocab_size, hidden_size)
         self.positions = nn.Embedding(max_tokens, hidden_size)

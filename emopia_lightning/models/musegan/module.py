@@ -12,8 +12,10 @@ from emopia_lightning.composing.composer import Composer
 from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import SegmentLayout
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.musegan.networks import MuseGANCritic, MuseGANGenerator
 from emopia_lightning.models.musegan.sampling import MuseGANOptions, compose_notes
+from emopia_lightning.models.musegan.steps import GanSteps
 
 
 def gradient_penalty(
@@ -44,8 +46,7 @@ class MuseGAN(pl.LightningModule, Composer):
     ``batch_size`` segments; the critic takes a step on each, then the generator takes one. Adam
     with separate rates ``lr_g`` / ``lr_d``; ``lr_decay="linear"`` lowers both linearly to
     ``lr_final_fraction`` of their start over ``generator_steps``, stepped by hand once per generator
-    step. Lightning counts every optimiser step, so ``trainer.max_steps`` must be
-    ``generator_steps * (n_critic + 1)`` (the configs derive it).
+    step. How its steps map onto Lightning's is :class:`~.steps.GanSteps` (checked at fit start).
 
     ``aux_weight > 0`` (needs a critic with ``aux_classes``) strengthens the conditioning AC-GAN
     style: the critic's auxiliary head learns the quadrant of real segments, and the generator is
@@ -72,25 +73,33 @@ class MuseGAN(pl.LightningModule, Composer):
     ):
         super().__init__()
         if task != "quadrant":
-            raise ValueError(
+            raise RequestError(
                 f"the MuseGAN is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
             )
         if generator.conditional != conditional or critic.conditional != conditional:
-            raise ValueError(
+            raise RequestError(
                 f"conditional={conditional} but the nets are built with"
                 f" generator n_classes>0={generator.conditional}, critic n_classes>0={critic.conditional}"
             )
         if aux_weight > 0 and (not conditional or critic.classify is None):
-            raise ValueError(
+            raise RequestError(
                 "aux_weight > 0 needs label_aug=true and a critic with an auxiliary head (critic.aux_classes=4)"
             )
         if lr_decay not in (None, "none", "linear"):
-            raise ValueError(f"lr_decay must be 'linear' or none, got {lr_decay!r}")
+            raise RequestError(f"lr_decay must be 'linear' or none, got {lr_decay!r}")
         betas = tuple(float(b) for b in betas)  # plain values, so checkpoints load with weights_only=True
         self.save_hyperparameters(logger=False, ignore=["generator", "critic"])
         self.automatic_optimization = False
         self.generator = generator
         self.critic = critic
+        self.steps = GanSteps(n_critic, batch_size)
+
+    def on_fit_start(self) -> None:
+        datamodule = self.trainer.datamodule
+        self.steps.check(
+            datamodule.hparams["batch_size"], datamodule.hparams["drop_last_train"],
+            self.trainer.max_steps, self.hparams.generator_steps, bool(self.trainer.fast_dev_run),
+        )  # fmt: skip
 
     # -- sampling -------------------------------------------------------------------------------
 
@@ -133,7 +142,7 @@ class MuseGAN(pl.LightningModule, Composer):
 
     def generator_step(self) -> int:
         """Generator steps taken so far (Lightning's global step counts every optimiser step)."""
-        return self.trainer.global_step // (self.hparams.n_critic + 1)
+        return self.steps.generator_step(self.trainer.global_step)
 
     # The Composer interface: samples and judged emotion count generator steps.
     options_type = MuseGANOptions
@@ -189,14 +198,7 @@ class MuseGAN(pl.LightningModule, Composer):
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, float]:
         segments, targets = batch  # (n_critic * B, bars, steps, pitches, 3), (n_critic * B,)
         optimizer_g, optimizer_d = self.optimizers()
-        size, n_critic = self.hparams.batch_size, self.hparams.n_critic
-        if len(segments) != n_critic * size:
-            # Generator steps are counted from Lightning's optimiser steps: every batch must hold
-            # exactly n_critic critic batches (data.batch_size = n_critic * batch_size, drop_last).
-            raise ValueError(
-                f"a training batch holds {len(segments)} segments; the GAN needs n_critic * batch_size ="
-                f" {n_critic * size} (set data.batch_size to that and data.drop_last_train=true)"
-            )
+        size = self.hparams.batch_size
         labels = self._labels(targets)
         # The generator does not change during the critic steps: make all their fakes at once
         # (its batch norm then sees n_critic * B samples, the generator step B: both are batch
@@ -228,7 +230,7 @@ class MuseGAN(pl.LightningModule, Composer):
         """Log on the generator steps whose optimiser steps Lightning's loggers write (every
         ``log_every_n_steps``), the first and the last: logging every step cost 18 % of a step."""
         trainer = self.trainer
-        every = max(1, trainer.log_every_n_steps // (self.hparams.n_critic + 1))
+        every = self.steps.generator_steps_between_logs(trainer.log_every_n_steps)
         step = self.generator_step()
         last = bool(trainer.fast_dev_run) or 0 < trainer.max_steps <= trainer.global_step
         return step % every == 0 or step == 1 or last

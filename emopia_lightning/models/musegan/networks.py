@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from emopia_lightning.data.segment_layout import NET_CHANNELS, SegmentLayout
+from emopia_lightning.errors import RequestError
 
 ONSET_CHANNEL, SOUNDING_CHANNEL = range(2)  # to_pitches' pair per pitch, in NET_CHANNELS' order
 
@@ -47,7 +48,7 @@ def _label_embedding(n_classes: int, dim: int) -> nn.Embedding | None:
 def _checked(layout: SegmentLayout | dict) -> SegmentLayout:
     layout = SegmentLayout.of(layout)
     if layout.n_pitches % 12 or layout.steps_per_bar % 4:
-        raise ValueError(
+        raise RequestError(
             f"the nets need whole octaves and a bar of 4k steps: n_pitches={layout.n_pitches},"
             f" steps_per_bar={layout.steps_per_bar}"
         )
@@ -111,7 +112,7 @@ class MuseGANGenerator(nn.Module):
         # steps that share one loudness per octave cell (default: a bar)
         self.dynamics_steps = dynamics_steps or self.layout.steps_per_bar
         if self.layout.steps_per_bar % self.dynamics_steps:
-            raise ValueError(
+            raise RequestError(
                 f"dynamics_steps={dynamics_steps} must divide a bar of {self.layout.steps_per_bar} steps"
             )
         self.label_embedding = _label_embedding(n_classes, label_dim)
@@ -138,7 +139,7 @@ class MuseGANGenerator(nn.Module):
         starts = {"initial_density": initial_density, "initial_onset_share": initial_onset_share}
         for name, value in starts.items():
             if not 0 < value < 1:
-                raise ValueError(f"{name} must be in (0, 1), got {value}")
+                raise RequestError(f"{name} must be in (0, 1), got {value}")
         bias = self.to_pitches.bias.detach().view(12, 2)
         bias[:, SOUNDING_CHANNEL] = float(torch.logit(torch.tensor(initial_density)))
         bias[:, ONSET_CHANNEL] = float(torch.logit(torch.tensor(initial_onset_share)))

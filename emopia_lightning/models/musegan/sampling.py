@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from emopia_lightning.composing.composer import ComposeOptions, in_range
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import piece_to_notes
+from emopia_lightning.errors import RequestError
 
 CONTINUITY = 0.2  # correlation of successive segments' temporal latents: real clips' key agreement (README)
 
@@ -31,7 +32,7 @@ def piece_latents(
 ) -> torch.Tensor:
     """(n_pieces, n_segments, 2, D): one shared latent per piece, a walk of temporal latents."""
     if not 0 <= continuity < 1:
-        raise ValueError(f"continuity must be in [0, 1), got {continuity}")
+        raise RequestError(f"continuity must be in [0, 1), got {continuity}")
     latents = model.sample_latents(n_pieces * n_segments, generator).view(n_pieces, n_segments, 2, -1)
     latents[:, :, 0] = latents[:, :1, 0].clone()  # every segment of a piece shares its first shared latent
     fresh = math.sqrt(1 - continuity**2)

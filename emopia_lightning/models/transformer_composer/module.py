@@ -21,6 +21,7 @@ from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.composer_vocabulary import IGNORE, ComposerVocabulary
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.tokens import PAD_ID
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.sampling import TransformerOptions, compose_notes
 
@@ -54,17 +55,17 @@ class TransformerComposer(pl.LightningModule, Composer):
     ):
         super().__init__()
         if task != "quadrant":
-            raise ValueError(
+            raise RequestError(
                 f"the composer is conditioned on the emotion quadrant: task must be quadrant, got {task!r}"
             )
         if not 0 <= label_dropout < 1:
-            raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout}")
+            raise RequestError(f"label_dropout must be in [0, 1), got {label_dropout}")
         self.save_hyperparameters(ignore=["net", "optimizer"], logger=False)
         self.net = net
         self.optimizer_factory = optimizer
         self.vocabulary = ComposerVocabulary(num_velocities)
         if net.embed.num_embeddings != self.vocabulary.size:
-            raise ValueError(
+            raise RequestError(
                 f"the net reads {net.embed.num_embeddings} tokens, the vocabulary has {self.vocabulary.size}"
             )
 

@@ -24,10 +24,11 @@ import numpy as np
 import torch
 
 from emopia_lightning.composing.composer import ComposeOptions, in_range
-from emopia_lightning.composing.request import PieceRequest, RequestError
+from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.tokens import MASK_ID, PAD_ID
+from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer, KVCache
 
 ROWS_PER_BATCH = 256  # requests sampled together (their caches share one buffer)
