@@ -62,7 +62,8 @@ def quick_composer() -> list[str]:
     """The page's options for a tiny Transformer composer, trained here for 2 steps (~20 s)."""
     run = Path(tempfile.mkdtemp(prefix="bench_app_composer_"))
     tiny = ["model=transformer_composer", "model.net.width=32", "model.net.layers=2", "model.net.heads=2",
-            "data.window=64", "trainer.max_steps=2", "callbacks.judged_emotion=null", "callbacks.samples=null",
+            "data.window=64", "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
+            "callbacks.judged_emotion=null", "callbacks.samples=null",
             "logger=none", f"hydra.run.dir={run}"]  # fmt: skip
     subprocess.run([sys.executable, "-m", "emopia_lightning.train", *tiny], cwd=PROJECT_ROOT, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip

@@ -79,12 +79,12 @@ def main() -> None:
     if args.once:
         print(json.dumps(once(args.once, args.cache or None, args.touch)))
         return
+    if args.quick:
+        args.runs = 1
     print(f"EMOPIA at {data_root()}; median of {args.runs} fresh processes each")
     print(
         f"{'representation':40s} {'clips':>5s} {'MB':>6s} {'cold s':>7s} {'cache open s':>12s} {'cache read s':>12s}"
     )
-    if args.quick:
-        args.runs = 1
     for name in list(SPECS)[-1:] if args.quick else SPECS:
         with tempfile.TemporaryDirectory() as cache:
             cold = [in_fresh_process(name, None) for _ in range(args.runs)]

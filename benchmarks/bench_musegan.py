@@ -50,7 +50,7 @@ def main() -> None:
     )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
-    pieces = 1 if args.quick else 7
+    n_pieces = 1 if args.quick else 7
     if args.quick:
         args.steps = 2
     if args.threads:
@@ -81,7 +81,7 @@ def main() -> None:
         trainer.save_checkpoint(checkpoint)
         loaded, _ = load_composer(checkpoint)
         to_wav, with_png = [], []
-        for seed in range(pieces):
+        for seed in range(n_pieces):
             started = time.perf_counter()
             request = PieceRequest("sad", 32, 120, seed).checked()
             pieces = list(zip([request], compose_pieces(loaded, [request])))
@@ -91,7 +91,7 @@ def main() -> None:
             with_png.append(time.perf_counter() - started)
         print(
             f"after load, one 32-bar piece ({args.renderer or renderer()}): generate + MIDI + WAV median "
-            f"{statistics.median(to_wav) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms ({pieces} runs)"
+            f"{statistics.median(to_wav) * 1000:.0f} ms; + piano-roll PNG {statistics.median(with_png) * 1000:.0f} ms ({n_pieces} runs)"
         )
 
 

@@ -98,7 +98,7 @@ class MuseGAN(pl.LightningModule, Composer):
         datamodule = self.trainer.datamodule
         self.steps.check(
             datamodule.hparams["batch_size"], datamodule.hparams["drop_last_train"],
-            self.trainer.max_steps, self.hparams.generator_steps, bool(self.trainer.fast_dev_run),
+            self.trainer.max_steps, self.hparams.generator_steps,
         )  # fmt: skip
 
     # -- sampling -------------------------------------------------------------------------------

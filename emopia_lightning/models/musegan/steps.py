@@ -35,18 +35,18 @@ class GanSteps:
         """Generator steps between the optimiser steps Lightning's loggers write."""
         return max(1, log_every_n_steps // (self.n_critic + 1))
 
-    def check(self, data_batch_size: int, drop_last: bool, max_steps: int, generator_steps: int,
-              fast_dev_run: bool = False) -> None:  # fmt: skip
-        """Before fit: the data module serves whole generator steps and the trainer's step budget
-        is ``generator_steps`` of them (any, in a fast_dev_run), else :class:`RequestError` saying what to set."""
+    def check(self, data_batch_size: int, drop_last: bool, max_steps: int, generator_steps: int) -> None:
+        """Before fit: the data module serves whole generator steps, and the trainer stops within
+        ``generator_steps`` (the learning-rate decay's length; stopping earlier is a shorter run),
+        else :class:`RequestError` saying what to set."""
         if data_batch_size != self.data_batch_size or not drop_last:
             raise RequestError(
                 f"the GAN needs training batches of n_critic * batch_size = {self.data_batch_size} segments, "
                 f"every one whole; got data.batch_size={data_batch_size}, data.drop_last_train={drop_last}"
             )
-        expected = optimizer_steps(generator_steps, self.n_critic)
-        if not fast_dev_run and max_steps not in (-1, expected):
+        budget = optimizer_steps(generator_steps, self.n_critic)
+        if max_steps == -1 or max_steps > budget:
             raise RequestError(
-                f"trainer.max_steps={max_steps} is not model.generator_steps={generator_steps} generator "
-                f"steps of {self.n_critic + 1} optimiser steps ({expected}); set model.generator_steps instead"
+                f"trainer.max_steps={max_steps} exceeds model.generator_steps={generator_steps} generator "
+                f"steps of {self.n_critic + 1} optimiser steps ({budget}); set model.generator_steps instead"
             )
