@@ -72,6 +72,11 @@ APP_ONLY_TRANSFORMER = ["generators.musegan=null", "classifier=null", "make_clas
 # (entry point, kind of bad input, arguments with {placeholders} from `bad`, env, what the line says)
 CASES = [
     (TRAIN, "missing data", [], {"EMOPIA_ROOT": "{missing}"}, "EMOPIA not found.*no_emopia_here"),
+    # The data folder is one option for every command, and the hint names it.
+    (TRAIN, "missing data folder option", ["paths.data_dir={missing}"], {}, "no_emopia_here.*paths.data_dir=DIR"),
+    (CLASSICAL, "missing data folder option", ["paths.data_dir={missing}"], {}, "no_emopia_here.*paths.data_dir=DIR"),
+    (EVALUATE, "missing data folder option", ["ckpt={composer}", "fast=true", "paths.data_dir={missing}"], {},
+     "no_emopia_here.*paths.data_dir=DIR"),
     (TRAIN, "wrong checkpoint", ["ckpt_path={composer}/checkpoints/last.ckpt"], {},
      "a checkpoint of TransformerComposer, not of this run's EmotionClassifier"),
     (TRAIN, "tampered checkpoint", ["ckpt_path={tampered_classifier}"], {}, "names \\['os.system'\\]"),

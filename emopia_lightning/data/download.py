@@ -1,7 +1,7 @@
 """Download EMOPIA 2.2 for users with internet: ``python -m emopia_lightning.data.download DIR``.
 
 Delegates to muspy's EMOPIA downloader (checksummed); nothing in the project needs it when the data
-is already on disk. Afterwards point ``EMOPIA_ROOT`` (or ``data.root``) at ``DIR``.
+is already on disk. Afterwards point ``EMOPIA_ROOT`` (or ``paths.data_dir``) at ``DIR``.
 """
 
 from __future__ import annotations

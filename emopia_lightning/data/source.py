@@ -1,6 +1,6 @@
 """Find EMOPIA on disk: an extracted release folder or its zip, wherever a user keeps it.
 
-Accepted layouts (``root`` is ``data.root``, by default ``$EMOPIA_ROOT``):
+Accepted layouts (``root`` is ``paths.data_dir``, by default ``$EMOPIA_ROOT``):
 
 - ``root/midis/*.mid`` (an extracted release; ``root/split/*.csv`` beside it when present),
 - ``root/midis.zip`` (the zipped clips; ``root/split/`` beside it when present),
@@ -23,7 +23,7 @@ from emopia_lightning.errors import DataNotFoundError
 DOWNLOAD_HINT = (
     "get EMOPIA from https://zenodo.org/records/5090631 (EMOPIA_1.0.zip) and unzip it, or run "
     "`python -m emopia_lightning.data.download DIR` where the internet is reachable; then set "
-    "EMOPIA_ROOT=DIR or pass data.root=DIR"
+    "EMOPIA_ROOT=DIR or pass paths.data_dir=DIR (every command takes it)"
 )
 
 
