@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from gradio_client import Client
+from step_timer import QUICK_HELP
 
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.project_root import PROJECT_ROOT
@@ -96,7 +97,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a few steps, to show it still runs (CI); its figures mean nothing: a tiny composer, trained first",
+        help=QUICK_HELP + "; a tiny composer, trained first",
     )
     parser.add_argument("overrides", nargs="*", help="the served page's options (generators.NAME=CKPT ...)")
     args = parser.parse_args()

@@ -16,6 +16,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import open_dict
+from step_timer import add_run_flags
 
 from emopia_lightning.config_registry import compose_config
 
@@ -23,14 +24,8 @@ from emopia_lightning.config_registry import compose_config
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a few steps, to show it still runs (CI); its figures mean nothing",
-    )
-    parser.add_argument("overrides", nargs="*")
+    add_run_flags(parser)
     args = parser.parse_args()
     if args.quick:
         args.steps = 2

@@ -27,7 +27,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from step_timer import alternating_medians, timed_fit
+from step_timer import QUICK_HELP, alternating_medians, timed_fit
 
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="training steps per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=1024, help="sampling steps for tokens/s")
-    parser.add_argument("--quick", action="store_true", help="a tiny model for a few steps (CI)")
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     if args.quick:

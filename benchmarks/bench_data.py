@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import numpy as np
+from step_timer import QUICK_HELP
 
 from emopia_lightning.data.check import default_root
 from emopia_lightning.data.corpus import load_corpus
@@ -73,7 +74,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a few steps, to show it still runs (CI); its figures mean nothing",
+        help=QUICK_HELP,
     )
     args = parser.parse_args()
     if args.once:

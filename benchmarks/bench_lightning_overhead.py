@@ -21,7 +21,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from step_timer import alternating_medians, timed_fit
+from step_timer import add_run_flags, alternating_medians, timed_fit
 
 from emopia_lightning.config_registry import compose_config
 from emopia_lightning.models.musegan.module import MuseGAN, gradient_penalty
@@ -88,13 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200, help="generator steps per round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the GAN trains on 1)")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a few steps, to show it still runs (CI); its figures mean nothing",
-    )
-    parser.add_argument("overrides", nargs="*")
+    add_run_flags(parser, threads=1)  # the GAN trains on 1 thread
     args = parser.parse_args()
     if args.quick:
         args.steps, args.rounds = 2, 1

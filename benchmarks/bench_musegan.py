@@ -21,7 +21,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import open_dict
-from step_timer import StepTimer
+from step_timer import StepTimer, add_run_flags
 
 from emopia_lightning.checkpoints import RunConfigInCheckpoints
 from emopia_lightning.composing.composer import compose as compose_pieces
@@ -38,17 +38,11 @@ WARM_UP = 20
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument(
         "--renderer", default=None, help="fluidsynth or tinysoundfont (default: the first found)"
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a few steps, to show it still runs (CI); its figures mean nothing",
-    )
-    parser.add_argument("overrides", nargs="*")
+    add_run_flags(parser)
     args = parser.parse_args()
     n_pieces = 1 if args.quick else 7
     if args.quick:

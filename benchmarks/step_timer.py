@@ -1,7 +1,9 @@
-"""What the training benchmarks share: the wall time of every Lightning training step."""
+"""What the training benchmarks share: the wall time of every Lightning training step, and the
+command-line flags every benchmark takes."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
@@ -10,6 +12,16 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from omegaconf import open_dict
+
+QUICK_HELP = "a few steps, to show it still runs (CI: make bench-quick); its figures mean nothing"
+
+
+def add_run_flags(parser: argparse.ArgumentParser, threads: int | None = None) -> None:
+    """``--threads``, ``--quick`` and the config ``overrides``, the same in every training benchmark."""
+    help_threads = "torch threads" + (f" (default {threads})" if threads else " (default: torch's)")
+    parser.add_argument("--threads", type=int, default=threads, help=help_threads)
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
+    parser.add_argument("overrides", nargs="*", help="config overrides (key=value)")
 
 
 class StepTimer(pl.Callback):
