@@ -11,18 +11,24 @@ export WANDB_MODE ?= offline
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# PyTorch's build, chosen on purpose: PyTorch's CPU wheel index where there is no NVIDIA GPU (its
+# 2.13.0+cpu outranks PyPI's CUDA 2.13.0), PyPI's CUDA build where nvidia-smi runs. Override, e.g.
+# `make install TORCH_INDEX=https://download.pytorch.org/whl/cu126`, or TORCH_INDEX= for pip's choice.
+TORCH_INDEX ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,https://download.pytorch.org/whl/cpu)
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# The CPU build first: the pin in pyproject then keeps pip from fetching a CUDA build.
-	$(BIN)/pip install --quiet "torch==2.13.0"
+	# torch first, from the index chosen above; the pin in pyproject then keeps it. (One retry: an
+	# index this machine cannot reach costs seconds, and a wheel on local disk still serves.)
+	$(BIN)/pip install --quiet --retries 1 "torch==2.13.0" $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -e ".[dev]"
 	# WAV on any machine: TinySoundFont's wheel declares pyaudio for live playback only (never used
 	# here; it needs PortAudio's headers to build), so it is installed without it (render/audio.py).
 	$(BIN)/pip install --quiet --no-deps "tinysoundfont==0.3.7"
 	touch $@
 
-install: $(BIN)/.installed ## create .venv and install the project (CPU torch)
+install: $(BIN)/.installed ## create .venv and install the project (CPU torch without an NVIDIA GPU, else CUDA; TORCH_INDEX= overrides)
 
 run: install ## the main job: train the emotion-conditioned Transformer composer (CPU-sized), one 16-bar piece per emotion, and how well a judge hears the emotion
 	$(BIN)/python -m emopia_lightning.train model=transformer_composer hydra.run.dir=outputs/demo/train

@@ -18,6 +18,7 @@ from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.data.labels import QUADRANTS
+from emopia_lightning.data_licence import write_licence_note
 from emopia_lightning.errors import RequestError, one_line_errors, positive_count, writable_folder
 
 register_configs()  # before Hydra composes this command's config
@@ -47,6 +48,7 @@ def generate(cfg: DictConfig) -> dict:
     notes = compose(composer, requests, OmegaConf.to_container(cfg.options))
     seconds = time.perf_counter() - started
     title = f"{composer.description}, {cfg.ckpt}"
+    write_licence_note(cfg.out)
     written = write_pieces(
         list(zip(requests, notes)), cfg.out, wav=cfg.wav, title=title, layout=composer.layout
     )

@@ -20,6 +20,7 @@ from emopia_lightning.callbacks.monitor_check import MonitoredMetricsLogged
 from emopia_lightning.checkpoints import RunConfigInCheckpoints, check_resumable
 from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.data_licence import write_licence_note
 from emopia_lightning.errors import RequestError, one_line_errors
 from emopia_lightning.utils.instantiate import build, instantiate_callbacks, instantiate_loggers
 from emopia_lightning.utils.runtime import apply_extras, finish_wandb, plain_config
@@ -119,6 +120,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if trainer.is_global_zero:
         output_dir.mkdir(parents=True, exist_ok=True)
+        write_licence_note(output_dir)  # beside the checkpoints trained on EMOPIA
         last = getattr(trainer.checkpoint_callback, "last_model_path", None) or None
         record = {"metrics": metrics, "tested_checkpoint": checkpoint, "last_checkpoint": last}
         (output_dir / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True))
