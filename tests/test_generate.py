@@ -107,6 +107,7 @@ def test_generate_writes_midi_that_reads_back_for_a_named_emotion(tmp_path, gan_
     names = ["sad-Q3_seed-0_6-bars_120-bpm.mid", "sad-Q3_seed-1_6-bars_120-bpm.mid"]
     assert sorted(p.name for p in result["written"].midi) == names
     assert (tmp_path / "piano_roll.png").stat().st_size > 5000
+    assert "CC BY-NC-SA" in (tmp_path / "DATA_LICENSE.txt").read_text()  # the data's terms, beside the music
     for path in result["written"].midi:
         notes = read_notes(path.read_bytes())
         assert len(notes) > 0 and notes.pitch.min() >= 22 and notes.pitch.max() <= 105
