@@ -45,6 +45,18 @@ TINY_COMPOSER = [
     "callbacks.judged_emotion.n=2",
     "callbacks.samples.at_steps=[0]",
 ]
+# A tiny CNN segment judge: one epoch of two batches.
+TINY_JUDGE = [
+    "experiment=segment_judge",
+    "model.net.channels=[4,4,4,4,4,4]",
+    "model.net.dense=8",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=2",
+    "test=false",
+    "callbacks.confusion_matrix=null",
+]
+
 NO_WAV = ["callbacks.samples.wav=false"]
 
 # Tests share two cores with pytest itself: one torch thread each keeps steps fast.
@@ -207,3 +219,13 @@ def classifier_checkpoint(tmp_path_factory, cache_dir) -> Path:
     ]
     train(compose_train(overrides, run, cache_dir))
     return run / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def segment_judge_run(tmp_path_factory, cache_dir) -> Path:
+    """A tiny CNN segment judge (``experiment=segment_judge``): its run folder."""
+    from emopia_lightning.train import train
+
+    folder = tmp_path_factory.mktemp("judge")
+    train(compose_train(TINY_JUDGE, folder, cache_dir))
+    return folder

@@ -24,24 +24,6 @@ from emopia_lightning.project_root import PROJECT_ROOT
 from emopia_lightning.summarize import read_jobs
 from emopia_lightning.train import train
 
-TINY_JUDGE = [
-    "experiment=segment_judge",
-    "model.net.channels=[4,4,4,4,4,4]",
-    "model.net.dense=8",
-    "trainer.max_epochs=1",
-    "trainer.limit_train_batches=2",
-    "trainer.limit_val_batches=2",
-    "test=false",
-    "callbacks.confusion_matrix=null",
-]
-
-
-@pytest.fixture(scope="module")
-def judge_run(tmp_path_factory, cache_dir):
-    folder = tmp_path_factory.mktemp("judge")
-    train(compose_train(TINY_JUDGE, folder, cache_dir))
-    return folder
-
 
 @pytest.fixture(scope="module")
 def generators(tmp_path_factory, cache_dir):
@@ -59,14 +41,14 @@ def generators(tmp_path_factory, cache_dir):
 
 
 def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
-    tmp_path, judge_run, generators, cache_dir
+    tmp_path, segment_judge_run, generators, cache_dir
 ):
     cfg = evaluate_config(
         tmp_path, cache_dir, ckpt=str(generators["true"]), ablation_ckpt=str(generators["false"]),
-        judge=str(judge_run),
+        judge=str(segment_judge_run),
     )  # fmt: skip
     results = evaluate(cfg)
-    judge = load_judge(judge_run, SegmentLayout())
+    judge = load_judge(segment_judge_run, SegmentLayout())
     held_out = judge.real_segments().datasets["test"]
     assert results["ablation_label_aug"] is False
     coherence = results["coherence"]  # 2 pieces per quadrant of 3 segments: 2 successive pairs each
@@ -132,12 +114,12 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
 
 
 @pytest.mark.slow  # a second whole evaluation (about 13 s) for one option
-def test_real_segments_are_pictured_only_when_asked(tmp_path, judge_run, generators, cache_dir):
+def test_real_segments_are_pictured_only_when_asked(tmp_path, segment_judge_run, generators, cache_dir):
     cfg = evaluate_config(
         tmp_path,
         cache_dir,
         ckpt=str(generators["true"]),
-        judge=str(judge_run),
+        judge=str(segment_judge_run),
         n=1,
         write_clips=False,
         real_piano_rolls=False,
@@ -155,16 +137,16 @@ def test_the_same_seed_generates_the_same_segments(generators):
     assert np.array_equal(first.rolls, again.rolls)
 
 
-def test_a_moved_judge_run_still_finds_its_checkpoint(tmp_path, judge_run, generators):
+def test_a_moved_judge_run_still_finds_its_checkpoint(tmp_path, segment_judge_run, generators):
     moved = tmp_path / "moved_judge"
-    shutil.copytree(judge_run, moved)  # metrics.json still names the old absolute path
+    shutil.copytree(segment_judge_run, moved)  # metrics.json still names the old absolute path
     judge = load_judge(moved, SegmentLayout())
     assert judge.checkpoint.parent == moved / "checkpoints" and judge.checkpoint.exists()
 
 
-def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, judge_run, generators, cache_dir):
+def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, segment_judge_run, generators, cache_dir):
     with pytest.raises(CheckpointError, match="reads other segments than the generator writes \\(bars\\)"):
-        load_judge(judge_run, SegmentLayout(bars=2))
+        load_judge(segment_judge_run, SegmentLayout(bars=2))
     # A generator checkpoint given as the judge.
     with pytest.raises(CheckpointError, match="not the segment judge"):
         evaluate(

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from conftest import exit_status, make_midi
-from emopia_lightning.emotion_models import CheckpointModel
+from emopia_lightning.data.notes import read_notes
+from emopia_lightning.emotion_models import CheckpointModel, load_emotion_model
 from emopia_lightning.errors import CheckpointError
 from emopia_lightning.predict import main
 
@@ -64,3 +65,15 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(
     (tmp_path / "text.ckpt").write_text("hello")
     assert exit_status(main, [str(tmp_path / "text.ckpt"), "x.mid"]) == 2
     assert "not a loadable checkpoint" in capsys.readouterr().err
+
+
+def test_a_segment_judge_reads_every_segment_of_a_clip(segment_judge_run, real_clips, tmp_path, capsys):
+    stem, blob = next(iter(real_clips.items()))
+    (tmp_path / f"{stem}.mid").write_bytes(blob)
+    model = load_emotion_model(segment_judge_run)
+    notes = read_notes(blob)
+    views = model.datamodule.model_inputs(notes)  # one 4-bar segment starting at every bar
+    layout = model.datamodule.layout
+    assert views.shape[1:] == (layout.segment_steps, layout.n_pitches) and len(views) > 1
+    assert main([str(segment_judge_run), str(tmp_path / f"{stem}.mid")]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / stem}.mid: Q")
