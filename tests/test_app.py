@@ -3,6 +3,7 @@ temporary folder, and how the command starts."""
 
 import os
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -34,7 +35,10 @@ LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are fa
 @pytest.fixture(scope="module")
 def composers(gan_checkpoint, composer_checkpoint):
     checkpoints = {"transformer": composer_checkpoint, "musegan": gan_checkpoint}
-    return Composers.load(checkpoints, options={"musegan": {"threshold": LOW_THRESHOLD}})
+    page_rate = compose_config("app", []).sample_rate
+    return Composers.load(
+        checkpoints, options={"musegan": {"threshold": LOW_THRESHOLD}}, sample_rate=page_rate
+    )
 
 
 @pytest.fixture
@@ -85,6 +89,11 @@ def test_a_composed_piece_has_the_length_tempo_and_emotion_asked_for_and_comes_a
     assert notes.end_s.max() == pytest.approx(8 * 4 * 60 / 90)
     if piece.wav is not None:  # audio where a renderer is installed (make install gives one)
         assert piece.wav.name == f"{piece.name}.wav" and piece.wav.stat().st_size > 100_000
+        with wave.open(str(piece.wav)) as played:  # at the page's rate, as long as the piece and its release
+            assert played.getframerate() == composers.sample_rate
+            assert played.getnframes() / played.getframerate() == pytest.approx(
+                8 * 4 * 60 / 90 + 1.0, abs=0.05
+            )
     again = composers.compose(PieceRequest("Q4", 8, 90, 7), workspace.new_folder(), which)
     other = composers.compose(PieceRequest("Q4", 8, 90, 8), workspace.new_folder(), which)
     assert again.midi.read_bytes() == piece.midi.read_bytes()  # the name is enough to get it again

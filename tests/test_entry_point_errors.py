@@ -100,6 +100,8 @@ CASES = [
      "names \\['os.system'\\]"),
     (APP, "out-of-range option", ["generators.transformer={composer}", *APP_ONLY_TRANSFORMER,
                                   "+composer_options.musegan.threshold=0.5"], {}, "options for musegan, which the page does not offer"),
+    (APP, "out-of-range sample rate", ["generators.transformer={composer}", *APP_ONLY_TRANSFORMER, "sample_rate=441"],
+     {}, "sample_rate must be a whole number of Hz, 8000 to 96000, got 441"),
     (PREDICT, "wrong checkpoint", ["{composer}", "x.mid"], {}, "holds TransformerComposer weights, not the emotion classifier asked for"),
     (PREDICT, "tampered checkpoint", ["{tampered_classifier}", "x.mid"], {}, "names \\['os.system'\\]"),
     (ENSEMBLE, "wrong checkpoint", ["{composer}"], {}, "holds TransformerComposer weights, not the emotion classifier asked for"),

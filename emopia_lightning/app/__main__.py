@@ -81,7 +81,7 @@ def _stop(signum, frame) -> None:
 
 def serve(cfg: DictConfig) -> None:
     """Load the models, then serve the page until interrupted; its temporary folder is removed."""
-    composers = Composers.load(offered_generators(cfg), cfg.renderer, cfg.composer_options)
+    composers = Composers.load(offered_generators(cfg), cfg.renderer, cfg.composer_options, cfg.sample_rate)
     reader = emotion_reader(cfg, composers)
     workspace = Workspace(keep_seconds=60 * cfg.keep_minutes)
     # Gradio reads its folder when imported: set first, so its uploads and copies land in ours too.

@@ -39,7 +39,7 @@ class Composers:
     """Loaded composers by the name the page shows; the first is the default."""
 
     def __init__(self, loaded: Mapping[str, tuple[Composer, Path]], renderer: str | None = None,
-                 options: Mapping[str, Mapping] | None = None):  # fmt: skip
+                 options: Mapping[str, Mapping] | None = None, sample_rate: int = audio.SAMPLE_RATE):  # fmt: skip
         if not loaded:
             raise RequestError("no composer to offer: give generators.NAME=CHECKPOINT")
         unknown = sorted(set(options or {}) - set(loaded))
@@ -54,6 +54,7 @@ class Composers:
             raise RequestError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
         self.loaded = dict(loaded)
         self.renderer = renderer  # the WAV renderer preferred where installed (render.audio)
+        self.sample_rate = audio.checked_sample_rate(sample_rate)
         # name -> generator options (None: the composer's defaults), checked now, not per request
         self.options = {
             name: composer_options(self.loaded[name][0], (options or {}).get(name)) for name in self.loaded
@@ -61,9 +62,10 @@ class Composers:
 
     @classmethod
     def load(cls, checkpoints: Mapping[str, str | Path], renderer: str | None = None,
-             options: Mapping[str, Mapping] | None = None) -> Composers:  # fmt: skip
+             options: Mapping[str, Mapping] | None = None, sample_rate: int = audio.SAMPLE_RATE) -> Composers:  # fmt: skip
+        audio.checked_sample_rate(sample_rate)  # before the checkpoints load
         loaded = {name: (load_composer(path)[0], Path(path)) for name, path in checkpoints.items()}
-        return cls(loaded, renderer, options)
+        return cls(loaded, renderer, options, sample_rate)
 
     @property
     def names(self) -> list[str]:
@@ -88,6 +90,7 @@ class Composers:
         model = self.composer(composer)
         (notes,) = compose(model, [request], self.options[composer])
         name = f"{request.name}_{composer}"
-        written = write_pieces([(request, notes)], folder, renderer=self.renderer, picture=f"{name}.png",
+        written = write_pieces([(request, notes)], folder, renderer=self.renderer, sample_rate=self.sample_rate,
+                               picture=f"{name}.png",
                                title=request.title, style=PAGE_PICTURE, layout=model.layout, names=[name])  # fmt: skip
         return PagePiece.of(written.pieces[0], written.picture)

@@ -58,12 +58,14 @@ class WrittenPieces:
         return [piece.wav for piece in self.pieces if piece.wav is not None]
 
 
-def _audio(midi: Path, use: str | None, unavailable: str | None) -> tuple[Path | None, str | None]:
+def _audio(
+    midi: Path, use: str | None, unavailable: str | None, sample_rate: int
+) -> tuple[Path | None, str | None]:
     """(the WAV, None), or (None, why not): the MIDI is the piece, audio a bonus."""
     if unavailable:
         return None, unavailable
     try:
-        return audio.render_wav(midi, midi.with_suffix(".wav"), use=use), None
+        return audio.render_wav(midi, midi.with_suffix(".wav"), sample_rate, use=use), None
     except audio.AudioUnavailable as error:
         log.warning("%s", error)
         return None, str(error)
@@ -71,13 +73,13 @@ def _audio(midi: Path, use: str | None, unavailable: str | None) -> tuple[Path |
 
 def write_pieces(
     pieces: Sequence[tuple[PieceRequest, Notes]], folder: str | Path, *, wav: bool = True,
-    renderer: str | None = None, picture: str | None = "piano_roll.png", title: str | None = None,
+    renderer: str | None = None, sample_rate: int = audio.SAMPLE_RATE, picture: str | None = "piano_roll.png", title: str | None = None,
     style: PictureStyle = PictureStyle(), layout: SegmentLayout = SegmentLayout(),
     names: Sequence[str] | None = None,
 ) -> WrittenPieces:  # fmt: skip
     """``<name>.mid`` (and ``.wav``) per (checked request, notes), named by the request unless
     ``names`` are given, and the piano rolls of all of them as ``picture`` (None: no picture);
-    ``renderer`` prefers a WAV renderer where it is installed."""
+    ``renderer`` prefers a WAV renderer where it is installed, which renders at ``sample_rate``."""
     if renderer not in (None, *audio.RENDERERS):
         raise RequestError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
     folder = Path(folder)
@@ -92,7 +94,7 @@ def write_pieces(
     written = []
     for (request, notes), name in zip(pieces, names):
         midi = write_notes(notes, folder / f"{name}.mid", request.qpm)
-        wav_path, note = _audio(midi, use, unavailable) if wav else (None, None)
+        wav_path, note = _audio(midi, use, unavailable, sample_rate) if wav else (None, None)
         written.append(Piece(name, midi, wav_path, note))
     path = None
     if picture:

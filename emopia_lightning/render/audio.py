@@ -35,6 +35,15 @@ SOUNDFONT_NAMES = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
 RELEASE_SECONDS = 1.0  # after the last note ends, so its release is heard, not cut
 FADE_SECONDS = 0.25  # the end of that release fades out, so no renderer's WAV ends in a click
 SAMPLE_RATE = 44100
+SAMPLE_RATES = (8000, 96000)  # the rates a WAV may be rendered at
+
+
+def checked_sample_rate(sample_rate) -> int:
+    if not isinstance(sample_rate, int) or not SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1]:
+        raise RequestError(
+            f"sample_rate must be a whole number of Hz, {SAMPLE_RATES[0]} to {SAMPLE_RATES[1]}, got {sample_rate!r}"
+        )
+    return sample_rate
 
 
 class AudioUnavailable(ProjectError):
