@@ -111,25 +111,29 @@ def _key(histogram: np.ndarray) -> tuple[float, float, int]:
     return float(scores[0].max()), float(scores[1].max()), int(tonic)
 
 
-def _onset_groups(notes: Notes, roll: np.ndarray, fs: float) -> list[np.ndarray]:
-    """Pitches sounding at each distinct onset frame (a chord, or a melody note over its harmony)."""
+def _onset_groups(notes: Notes, roll: np.ndarray, fs: float) -> np.ndarray:
+    """(groups, pitches) bool: what sounds at each distinct onset frame where anything sounds (a
+    chord, or a melody note over its harmony)."""
     frames = np.unique(np.round(notes.start_s * fs).astype(np.int64))
-    frames = frames[frames < len(roll)]
-    return [np.flatnonzero(roll[f]) for f in frames]
+    sounding = roll[frames[frames < len(roll)]].astype(bool)
+    return sounding[sounding.any(axis=1)]
 
 
-def _chord_shares(groups: list[np.ndarray]) -> tuple[float, float, float]:
+def _chord_shares(groups: np.ndarray) -> tuple[float, float, float]:
     """Shares of onset groups holding a major triad, a minor triad, and a semitone clash."""
-    major = minor = clash = 0
-    for pitches in groups:
-        classes = np.zeros(12, bool)
-        classes[pitches % 12] = True
-        rolled = [np.roll(classes, -k) for k in (3, 4, 7, 1)]  # rolled[i][r]: r + k present
-        major += bool((classes & rolled[1] & rolled[2]).any())
-        minor += bool((classes & rolled[0] & rolled[2]).any())
-        clash += bool((classes & rolled[3]).any())
+    octaves = -(-groups.shape[1] // 12)
+    padded = np.zeros((len(groups), 12 * octaves), bool)
+    padded[:, : groups.shape[1]] = groups
+    classes = padded.reshape(len(groups), octaves, 12).any(axis=1)  # (groups, pitch class)
+
+    def above(k: int) -> np.ndarray:  # [g, r]: pitch class r + k sounds in group g
+        return np.roll(classes, -k, axis=1)
+
     n = max(len(groups), 1)
-    return major / n, minor / n, clash / n
+    major = (classes & above(4) & above(7)).any(axis=1).sum() / n
+    minor = (classes & above(3) & above(7)).any(axis=1).sum() / n
+    clash = (classes & above(1)).any(axis=1).sum() / n
+    return float(major), float(minor), float(clash)
 
 
 def _pedal_use(notes: Notes, clip_seconds: float) -> tuple[float, float, float]:
@@ -150,9 +154,12 @@ def expert_features(notes: Notes, roll: np.ndarray | None = None) -> np.ndarray:
     onsets = np.unique(np.round(notes.start_s, 3))
     ioi = np.diff(onsets) if len(onsets) > 1 else np.zeros(1)
     windows = np.bincount((notes.start_s // 2.0).astype(np.int64)) / 2.0  # onsets/s per 2 s window
-    groups = [g for g in _onset_groups(notes, roll, fs) if len(g)]
-    top = np.array([g.max() for g in groups]) if groups else notes.pitch[:1].astype(float)
-    bass = np.array([g.min() for g in groups]) if groups else notes.pitch[:1].astype(float)
+    groups = _onset_groups(notes, roll, fs)
+    if len(groups):
+        top = (groups.shape[1] - 1 - np.argmax(groups[:, ::-1], axis=1)).astype(float)
+        bass = np.argmax(groups, axis=1).astype(float)
+    else:
+        top = bass = notes.pitch[:1].astype(float)
     pc_histogram = np.bincount(notes.pitch % 12, weights=durations, minlength=12)
     pc_histogram = pc_histogram / max(pc_histogram.sum(), 1e-9)
     major, minor, tonic = _key(pc_histogram)
