@@ -35,7 +35,7 @@ run: install ## the main job: train the emotion-conditioned Transformer composer
 	$(BIN)/python -m emopia_lightning.generate ckpt=outputs/demo/train emotion=all n=1 bars=16 out=outputs/demo/generated
 	$(BIN)/python -m emopia_lightning.evaluate_generator ckpt=outputs/demo/train fast=true n=100 pieces.n=0 hydra.run.dir=outputs/demo/judged
 
-musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-sized, ~6 min) into outputs/musegan; make serve offers it beside make run's composer
+musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-sized, 8-13 min on 2 cores) into outputs/musegan; make serve offers it beside make run's composer
 	$(BIN)/python -m emopia_lightning.train model=musegan label_aug=true hydra.run.dir=outputs/musegan
 
 serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's composer first if missing; offers make musegan's too)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
-from omegaconf import DictConfig
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
 from emopia_lightning.callbacks.confusion_matrix_plot import ConfusionMatrixPlot
@@ -146,9 +147,23 @@ def summary(metrics: dict[str, float], output_dir: str) -> str:
     return "\n".join([*lines, f"Outputs: {output_dir}"])
 
 
+def refuse_an_unread_split(cfg: DictConfig, overrides: list[str]) -> None:
+    """A ``split=`` override for data that reads no split (the GAN's segments train on every clip,
+    ``data.split: null``) is refused: it would be silently ignored."""
+    asked = [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0] == "split"]
+    data = cfg.get("data")
+    if asked and data is not None and not ("split" in data and OmegaConf.is_interpolation(data, "split")):
+        raise RequestError(
+            f"{asked[0]}: this run's data ({data.get('_target_', '?').rsplit('.', 1)[-1]}) reads no split"
+            " (it trains on every clip); leave split= out, or give the data the split too:"
+            " data.split='${split}'"
+        )
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:
+    refuse_an_unread_split(cfg, list(HydraConfig.get().overrides.task))
     metrics = train(cfg)
     if rank_zero_only.rank == 0:  # DDP runs one process per device; rank 0 speaks for them
         print(summary(metrics, cfg.paths.output_dir))

@@ -81,6 +81,8 @@ CASES = [
      "a checkpoint of TransformerComposer, not of this run's EmotionClassifier"),
     (TRAIN, "tampered checkpoint", ["ckpt_path={tampered_classifier}"], {}, "names \\['os.system'\\]"),
     (TRAIN, "out-of-range option", ["model=musegan", "task=arousal"], {}, "task must be quadrant"),
+    (TRAIN, "option it cannot honour", ["model=musegan", "split=random"], {},
+     "split=random: this run's data \\(EmopiaSegmentDataModule\\) reads no split"),
     (GENERATE, "wrong checkpoint", ["ckpt={classifier}"], {}, "not the composer"),
     (GENERATE, "tampered checkpoint", ["ckpt={tampered_composer}"], {}, "names \\['os.system'\\]"),
     (GENERATE, "unwritable output", ["ckpt={composer}", "out={blocked}"], {}, "cannot write to .*a_file/out"),

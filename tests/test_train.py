@@ -7,7 +7,8 @@ import torch
 from hydra.utils import instantiate
 
 from conftest import compose_train
-from emopia_lightning.config_registry import CONF_DIR
+from emopia_lightning.config_registry import CONF_DIR, compose_config
+from emopia_lightning.errors import RequestError
 from emopia_lightning.train import train
 
 TINY = ["model.net.hidden_size=16", "model.net.num_layers=1", "data.max_seconds=8", "data.batch_size=16"]
@@ -107,3 +108,19 @@ def test_a_run_names_broken_files_in_one_warning(tmp_path, real_clips, caplog):
     assert "test/acc" in metrics
     warnings = [r.getMessage() for r in caplog.records if "Skipped" in r.getMessage()]
     assert len(warnings) == 1 and "Q1_broken_0" in warnings[0] and "Q4_silent_0" in warnings[0]
+
+
+def test_a_split_is_refused_only_where_the_data_reads_none():
+    from emopia_lightning.train import refuse_an_unread_split
+
+    for overrides in (
+        ["split=random"],
+        ["model=musegan", "split=random", "data.split=${split}"],
+        ["model=musegan"],
+    ):
+        refuse_an_unread_split(
+            compose_config("train", overrides), overrides
+        )  # read, or not asked: no refusal
+    gan = ["model=musegan", "split=kfold", "split.fold=2"]
+    with pytest.raises(RequestError, match="split=kfold: this run's data .* reads no split"):
+        refuse_an_unread_split(compose_config("train", gan), gan)

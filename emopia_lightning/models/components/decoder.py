@@ -4,7 +4,7 @@ with a key-value cache for sampling.
 Our own ~100 lines rather than ``transformers``' GPT-2: on one CPU core its per-token overhead
 (2.6 ms a step at batch 2 for a 1.9 M-parameter model, measured with transformers 5.24) makes a
 32-bar piece take about 4.5 s, and this module does the same arithmetic in a fraction of that
-(README, Generation; ``benchmarks/bench_composer.py``).
+(experiments/composer_notes.md; ``benchmarks/bench_composer.py``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import piece_to_notes
 from emopia_lightning.errors import RequestError
 
-CONTINUITY = 0.2  # correlation of successive segments' temporal latents: real clips' key agreement (README)
+CONTINUITY = 0.2  # correlation of successive segments' temporal latents: real clips' key agreement (experiments/generation_history.md)
 
 
 def piece_latents(
