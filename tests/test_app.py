@@ -239,3 +239,21 @@ def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):
     assert Image.open(both).size == (840, 280) and Image.open(arousal_only).size == (420, 280)  # 1 panel
     with pytest.raises(ValueError, match="nothing to picture"):
         plot_emotion_probabilities(None, None, None, tmp_path / "c.png")
+
+
+def test_the_page_trains_the_composer_make_run_trains():
+    """``conf/app.yaml`` repeats make run's training recipe (the page trains it where it is
+    missing): the Makefile's first ``make run`` line must be that recipe."""
+    import shlex
+    import subprocess
+
+    from emopia_lightning.project_root import PROJECT_ROOT
+
+    dry = subprocess.run(["make", "-n", "run"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    train_line = next(line for line in dry.stdout.splitlines() if "emopia_lightning.train" in line)
+    words = shlex.split(train_line)
+    recipe = compose_config("app", ["paths.log_dir=outputs"]).make_run
+    assert words[words.index("emopia_lightning.train") + 1 :] == [
+        *recipe.train,
+        f"hydra.run.dir={recipe.dir}",
+    ]
