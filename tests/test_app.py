@@ -2,6 +2,8 @@
 temporary folder, and how the command starts."""
 
 import os
+import shlex
+import subprocess
 import time
 import wave
 
@@ -28,6 +30,7 @@ from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.errors import ProjectError, RequestError
 from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
+from emopia_lightning.project_root import PROJECT_ROOT
 
 LOW_THRESHOLD = 0.02  # the tiny generator has trained 3 steps: its notes are faint
 
@@ -244,11 +247,6 @@ def test_the_probability_chart_shows_only_what_the_model_reads(tmp_path):
 def test_the_page_trains_the_composer_make_run_trains():
     """``conf/app.yaml`` repeats make run's training recipe (the page trains it where it is
     missing): the Makefile's first ``make run`` line must be that recipe."""
-    import shlex
-    import subprocess
-
-    from emopia_lightning.project_root import PROJECT_ROOT
-
     dry = subprocess.run(["make", "-n", "run"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     train_line = next(line for line in dry.stdout.splitlines() if "emopia_lightning.train" in line)
     words = shlex.split(train_line)

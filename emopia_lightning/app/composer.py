@@ -63,7 +63,6 @@ class Composers:
     @classmethod
     def load(cls, checkpoints: Mapping[str, str | Path], renderer: str | None = None,
              options: Mapping[str, Mapping] | None = None, sample_rate: int = audio.SAMPLE_RATE) -> Composers:  # fmt: skip
-        audio.checked_sample_rate(sample_rate)  # before the checkpoints load
         loaded = {name: (load_composer(path)[0], Path(path)) for name, path in checkpoints.items()}
         return cls(loaded, renderer, options, sample_rate)
 
