@@ -42,9 +42,12 @@ def test_a_checkpoint_written_before_a_default_changed_is_rebuilt_as_trained(
                          "callbacks.judged_emotion=null"], tmp_path, cache_dir)  # fmt: skip
     train(cfg)
     checkpoint = tmp_path / "checkpoints" / "last.ckpt"
-    defaults = DecoderTransformer.__init__.__defaults__
-    assert defaults[-1] == 0.1
-    monkeypatch.setattr(DecoderTransformer.__init__, "__defaults__", (*defaults[:-1], 0.5))  # today's default
+    defaults = list(DecoderTransformer.__init__.__defaults__)
+    with_defaults = list(inspect.signature(DecoderTransformer).parameters)[-len(defaults) :]
+    dropout = with_defaults.index("dropout")
+    assert defaults[dropout] == 0.1
+    defaults[dropout] = 0.5  # today's default
+    monkeypatch.setattr(DecoderTransformer.__init__, "__defaults__", tuple(defaults))
     model, _ = load_model(checkpoint, Composer, "composer")
     assert model.net.dropout.p == 0.1  # as trained, not today's 0.5
     assert DecoderTransformer(vocab_size=8).dropout.p == 0.5  # the new default is in force

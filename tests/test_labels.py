@@ -1,6 +1,6 @@
 import pytest
 
-from emopia_lightning.data.labels import class_names, clip_stem, num_classes, parse_clip_name
+from emopia_lightning.data.labels import class_names, clip_stem, num_classes, parse_clip_name, valence_mirror
 from emopia_lightning.errors import InputFileError, RequestError
 
 
@@ -37,6 +37,11 @@ def test_arousal_and_valence_follow_the_circumplex(quadrant, arousal, valence):
     assert label.target("arousal") == arousal
     assert label.target("valence") == valence
     assert class_names("arousal")[arousal] == ("high" if quadrant <= 2 else "low")
+
+
+def test_the_valence_mirror_keeps_the_arousal_and_flips_the_valence():
+    # Q1 happy <-> Q2 tense, Q3 sad <-> Q4 calm (indices 0..3)
+    assert [valence_mirror(index) for index in range(4)] == [1, 0, 3, 2]
 
 
 def test_unknown_task_is_a_clear_error():

@@ -122,13 +122,12 @@ def test_training_windows_start_at_a_bar_line_and_shift_within_the_piano(corpus)
 
 def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
     composer = tiny_composer()
-    requests = [PieceRequest("Q2", 2, 120, 5).checked(), PieceRequest("Q4", 1, 120, 6).checked()]
-    for guidance in (1.0, 1.5):  # with guidance, an unconditional row runs beside each request
+    requests = [PieceRequest("Q2", 2, 120, 1).checked(), PieceRequest("Q4", 1, 120, 2).checked()]
+    # With guidance an unconditional row runs beside each request; with valence guidance, a mirrored one too.
+    for guidance, valence in ((1.0, 0.0), (1.5, 0.0), (1.5, 1.0)):
+        options = partial(composer.options_type, guidance=guidance, valence_guidance=valence)
         cached, uncached = (
-            sample_tokens(
-                composer.net, VOCABULARY, True, requests, composer.options_type(guidance=guidance, cache=c)
-            )
-            for c in (True, False)
+            sample_tokens(composer.net, VOCABULARY, True, requests, options(cache=c)) for c in (True, False)
         )
         for a, b in zip(cached, uncached):
             assert (
@@ -161,6 +160,8 @@ def test_the_emotion_and_the_guidance_change_the_music_and_without_labels_the_em
     assert not np.array_equal(tokens(True, [sad], options)[0], tokens(True, [happy], options)[0])
     guided = options.__class__(guidance=3.0)
     assert not np.array_equal(tokens(True, [sad], options)[0], tokens(True, [sad], guided)[0])
+    pushed = options.__class__(valence_guidance=1.0)  # away from tense, sad's mirror
+    assert not np.array_equal(tokens(True, [sad], options)[0], tokens(True, [sad], pushed)[0])
     # Unconditional (label_aug=false): both requests read "no emotion", and guidance has nothing to sharpen.
     assert np.array_equal(tokens(False, [sad], guided)[0], tokens(False, [happy], options)[0])
 
@@ -171,6 +172,7 @@ def test_the_emotion_and_the_guidance_change_the_music_and_without_labels_the_em
         ({"temperature": 0}, r"temperature must be in \(0, 5\]"),
         ({"top_p": 1.5}, r"top_p must be in \(0, 1\]"),
         ({"guidance": "strong"}, "guidance must be a number"),
+        ({"valence_guidance": -1}, r"valence_guidance must be in \[0, 10\]"),
         ({"cache": "yes"}, "cache must be true or false"),
         ({"threshold": 0.5}, "threshold: not an option of the transformer"),
     ],

@@ -39,6 +39,14 @@ def circumplex_signs(quadrant: str) -> tuple[int, int]:
     return 2 * int(POSITIVE_VALENCE[index]) - 1, 2 * int(HIGH_AROUSAL[index]) - 1
 
 
+def valence_mirror(index: int) -> int:
+    """The quadrant index (0..3) of the same arousal and the other valence: Q1 <-> Q2, Q3 <-> Q4."""
+    (mirror,) = np.flatnonzero(
+        (HIGH_AROUSAL == HIGH_AROUSAL[index]) & (POSITIVE_VALENCE != POSITIVE_VALENCE[index])
+    )
+    return int(mirror)
+
+
 def halves_of_quadrants(probabilities: Mapping[str, float]) -> dict[str, float]:
     """P(high arousal) and P(positive valence) from Q1..Q4 probabilities."""
     shares = np.array([probabilities[q] for q in QUADRANTS], dtype=np.float64)
