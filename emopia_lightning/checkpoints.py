@@ -176,7 +176,10 @@ def chosen_checkpoint(path: str | Path) -> Path:
 # file cannot make loading build anything else: scikit-learn's and numpy's, and our own estimators
 # by their exact names.
 TRUSTED_SKOPS_PREFIXES = ("sklearn.", "numpy.")
-TRUSTED_SKOPS_TYPES = ("emopia_lightning.classical.circumplex.ArousalTimesValence",)
+TRUSTED_SKOPS_TYPES = (
+    "emopia_lightning.classical.circumplex.ArousalTimesValence",
+    "emopia_lightning.classical.grouped_stacking.GroupedStackingClassifier",
+)
 
 
 def load_skops(path: str | Path, kind: str):

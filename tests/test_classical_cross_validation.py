@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
+from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import write_release_folder
 from emopia_lightning.classical.cross_validation import FoldResults, cross_validate, outer_folds
+from emopia_lightning.classical.grouped_stacking import GroupedStackingClassifier
 from emopia_lightning.classical.run import run_classical
 from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.labels import parse_clip_name
@@ -166,3 +168,42 @@ def test_official_scheme_fits_once_on_train_and_val_songs_and_scores_the_test_cl
     assert not set(songs[train]) & set(songs[test])  # the official split is song-level
     # One fit, scored on exactly the official test clips.
     assert result.confusion.sum(axis=1).tolist() == np.bincount(targets[test], minlength=4).tolist()
+
+
+class RecordingLogistic(LogisticRegression):
+    """Notes the rows (row id = value // 1000) of every fit inside the stacking's inner CV."""
+
+    fits: list[set[int]] = []
+
+    def fit(self, X, y, sample_weight=None):
+        RecordingLogistic.fits.append(set(np.unique(np.asarray(X)[:, 0] // 1000).astype(int).tolist()))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_the_stackings_inner_cv_keeps_every_song_on_one_side(emopia_labels):
+    labels = emopia_labels[0][::3]
+    targets = np.array([c.target("quadrant") for c in labels])
+    songs = np.array([c.song_id for c in labels])
+    features = (np.arange(len(labels))[:, None] * 1000 + np.arange(4)[None, :]).astype(float)
+    stacking = GroupedStackingClassifier(
+        [("logistic", RecordingLogistic(max_iter=50))], LogisticRegression(max_iter=50), cv=4
+    )
+    (train, _), *_ = outer_folds(labels, {}, "grouped", n_folds=3, seed=0)
+    RecordingLogistic.fits.clear()
+    cross_validate("stacking", "grouped", stacking, features, targets, songs, [(train, train[:5])],
+                   ["Q1", "Q2", "Q3", "Q4"], standardise=False, rfecv=None, grid=None,
+                   inner_folds=3, seed=0)  # fmt: skip
+    # The base model's fits: once on all the training rows (the model kept), once per inner fold.
+    whole = set(train.tolist())
+    inner = [fitted for fitted in RecordingLogistic.fits if fitted != whole]
+    assert len(RecordingLogistic.fits) == 5 and len(inner) == 4
+    for fitted in inner:
+        held_out = whole - fitted
+        assert held_out and not set(songs[list(fitted)]) & set(songs[list(held_out)])
+    # Without songs (a random evaluation) it is scikit-learn's stacking: clips of one song straddle.
+    RecordingLogistic.fits.clear()
+    stacking.fit(features[train], targets[train])
+    straddling = [
+        set(songs[list(f)]) & set(songs[list(whole - f)]) for f in RecordingLogistic.fits if f != whole
+    ]
+    assert any(straddling) and stacking.cv == 4

@@ -217,6 +217,10 @@ def test_training_logs_validation_loss_per_token_and_resumes_to_the_same_end(tmp
     )  # the same point of the schedule
     written = sorted(p.name for p in (tmp_path / "run" / "samples").iterdir())
     assert written == ["step_000002", "step_000004"]  # the step-2 samples were kept, not redone
+    assert (tmp_path / "run" / "loss_curves.png").stat().st_size > 0
+    (curves,) = [state for key, state in ends[1]["callbacks"].items() if "TokenLossCurves" in key]
+    # the resumed curve is whole: every step's training loss, and each validation (steps 2 and 4)
+    assert curves["history"]["step"] == [1, 2, 3, 4] and curves["history"]["val_step"] == [2, 4]
     composer, config = load_composer(tmp_path / "run")
     assert isinstance(composer, TransformerComposer) and config["model"]["net"]["width"] == 32
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -110,6 +111,8 @@ def cross_validate(
                 fit_params["select__groups"] = songs[train]
             if grid:
                 fit_params["groups"] = songs[train]
+            if "groups" in inspect.signature(estimator.fit).parameters:  # e.g. grouped stacking
+                fit_params["model__groups"] = songs[train]
         model.fit(features[train], targets[train], **fit_params)
         predicted = model.predict(features[test])
         result.accuracy.append(accuracy_score(targets[test], predicted))
