@@ -20,7 +20,7 @@ from emopia_lightning.data.labels import (
     halves_of_quadrants,
 )
 from emopia_lightning.data.notes import Notes
-from emopia_lightning.errors import CheckpointError
+from emopia_lightning.errors import CheckpointError, RequestError
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 from emopia_lightning.utils.instantiate import build
 
@@ -53,6 +53,24 @@ class CheckpointModel:
         inputs = self.datamodule.model_inputs(notes)  # (views, T, ...)
         lengths = torch.full((len(inputs),), inputs.shape[1])
         return torch.softmax(self.network(inputs, lengths), dim=-1).mean(dim=0).numpy()
+
+
+class TransposedViews:
+    """A model whose answer for a clip is the mean of its answers for the clip moved by each of
+    ``shifts`` semitones (a test-time view: the emotion of a piece survives a small transposition,
+    the model's reading of it need not)."""
+
+    def __init__(self, model: EmotionModel, shifts: tuple[int, ...] = (-2, -1, 0, 1, 2)):
+        if not shifts or any(abs(s) > 12 for s in shifts):
+            raise RequestError(f"view shifts must be 1 to 12 semitones either way, got {list(shifts)}")
+        self.model, self.shifts, self.task = model, tuple(shifts), model.task
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.model.class_names
+
+    def probabilities(self, notes: Notes) -> np.ndarray:
+        return np.mean([self.model.probabilities(notes.transposed(s)) for s in self.shifts], axis=0)
 
 
 def load_emotion_model(path: str | Path) -> EmotionModel:

@@ -14,6 +14,7 @@ they are (the rolls write the louder over the softer).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -75,6 +76,16 @@ class Notes:
             velocity=np.clip(np.asarray(velocity), 1, 127).astype(np.uint8)[order],
             beats_per_bar=beats_per_bar,
         )
+
+    def transposed(self, semitones: int) -> Notes:
+        """Every note moved by ``semitones``; notes pushed off the piano (``PIANO``) are dropped."""
+        pitch = self.pitch.astype(np.int32) + int(semitones)
+        keep = (pitch >= PIANO[0]) & (pitch <= PIANO[1])
+        moved = {
+            name: getattr(self, name)[keep]
+            for name in ("start_s", "end_s", "start_beat", "end_beat", "velocity")
+        }
+        return dataclasses.replace(self, pitch=pitch[keep].astype(np.int16), **moved)
 
     def to_score(self, qpm: float | None = None, ticks_per_beat: int = 480) -> symusic.Score:
         """One piano track in ticks of ``ticks_per_beat``, each note a tick at least; with ``qpm``

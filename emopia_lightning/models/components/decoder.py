@@ -124,6 +124,10 @@ class DecoderTransformer(nn.Module):
 
     def forward(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         """(B, T) ids -> (B, T, vocab) logits; with ``cache``, ``ids`` follow the cached steps."""
+        return self.hidden(ids, cache) @ self.embed.weight.T  # (B, T, vocab): the embedding, tied
+
+    def hidden(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """(B, T) ids -> (B, T, W) the last block's normalised states (what the logits are read from)."""
         start = cache.seen() if cache is not None else 0
         if start + ids.shape[1] > self.context:
             raise ValueError(f"{start + ids.shape[1]} tokens exceed the context of {self.context}")
@@ -131,4 +135,4 @@ class DecoderTransformer(nn.Module):
         x = self.dropout(self.embed(ids) + self.position(positions))  # (B, T, W)
         for layer, block in enumerate(self.blocks):
             x = block(x, layer, cache)
-        return self.norm(x) @ self.embed.weight.T  # (B, T, vocab): the embedding, tied
+        return self.norm(x)

@@ -1,0 +1,52 @@
+"""Test-time views: a clip moved by a few semitones, as every model that reads notes sees it."""
+
+import numpy as np
+import pytest
+
+from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
+from emopia_lightning.data.notes import PIANO, Notes, read_notes
+from emopia_lightning.emotion_models import TransposedViews
+from emopia_lightning.errors import RequestError
+
+
+def test_a_transposed_clip_is_the_clip_shifted_in_notes_and_in_tokens(real_clips):
+    vocabulary = ComposerVocabulary(8)
+    for blob in list(real_clips.values())[:3]:
+        notes = read_notes(blob)
+        low, high = PIANO[0] - int(notes.pitch.min()), PIANO[1] - int(notes.pitch.max())
+        for shift in (-2, 1, 2):
+            if not low <= shift <= high:
+                continue
+            moved = notes.transposed(shift)
+            np.testing.assert_array_equal(moved.pitch, notes.pitch + shift)
+            np.testing.assert_array_equal(moved.start_beat, notes.start_beat)
+            np.testing.assert_array_equal(moved.velocity, notes.velocity)
+            tokens = vocabulary.remi.tokens(notes)
+            np.testing.assert_array_equal(
+                vocabulary.remi.tokens(moved), vocabulary.transposed(tokens, shift)
+            )  # the REMI of the moved notes is the clip's REMI with every Pitch token moved
+
+
+def test_notes_moved_off_the_piano_are_dropped():
+    notes = Notes.from_beats([0, 1, 2], [1, 2, 3], [21, 60, 107], [50, 60, 70])
+    assert notes.transposed(2).pitch.tolist() == [23, 62]  # 107 + 2 is above C8
+    down = notes.transposed(-1)
+    assert down.pitch.tolist() == [59, 106] and down.start_beat.tolist() == [1, 2]  # 20 is below A0
+
+
+class MeanPitchModel:
+    """P(first class) = mean pitch / 100: a hand-made model whose answer moves with the key."""
+
+    task, class_names = "valence", ("negative", "positive")
+
+    def probabilities(self, notes: Notes) -> np.ndarray:
+        share = float(notes.pitch.mean()) / 100
+        return np.array([share, 1 - share])
+
+
+def test_views_average_the_models_answers_over_the_shifts():
+    notes = Notes.from_beats([0, 1], [1, 2], [60, 70], [80, 80])  # mean pitch 65
+    assert TransposedViews(MeanPitchModel(), (0, 3)).probabilities(notes)[0] == pytest.approx(0.665)
+    assert TransposedViews(MeanPitchModel(), (-2, 2)).probabilities(notes)[0] == pytest.approx(0.65)
+    with pytest.raises(RequestError, match="view shifts"):
+        TransposedViews(MeanPitchModel(), ())
