@@ -105,6 +105,20 @@ composer-comparison: outputs/segment_judge/metrics.json $(COMPARE)/transformer/2
 	$(BIN)/python experiments/composer_comparison.py experiments/composer_comparison
 	$(BIN)/python experiments/composer_comparison.py experiments/composer_velocity_free
 
+# The same at report size, the Transformer only: experiment=transformer_report (3,000 steps) for seeds
+# 0-2 and label_aug=false, judged as above (about 2 h 15 min on 2 cores; each run is made once).
+REPORT := outputs/report
+$(REPORT)/transformer/2/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train -m experiment=transformer_report seed=0,1,2 logger=csv hydra.sweep.dir=$(REPORT)/transformer callbacks.progress_bar.refresh_rate=0
+$(REPORT)/transformer_no_labels/metrics.json: | install
+	$(BIN)/python -m emopia_lightning.train experiment=transformer_report label_aug=false logger=csv hydra.run.dir=$(REPORT)/transformer_no_labels callbacks.progress_bar.refresh_rate=0
+transformer-report: outputs/segment_judge/metrics.json $(REPORT)/transformer/2/metrics.json $(REPORT)/transformer_no_labels/metrics.json ## the Transformer composer at report size: 3 seeds and its label_aug=false ablation, two judges and the velocity-free one (experiments/composer_report*.md)
+	seeds=$(REPORT)/transformer/0,$(REPORT)/transformer/1,$(REPORT)/transformer/2; \
+	$(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$$seeds ablation_ckpt=$(REPORT)/transformer_no_labels write_clips=false hydra.sweep.dir=experiments/composer_report/transformer; \
+	$(BIN)/python -m emopia_lightning.evaluate_generator -m ckpt=$$seeds fast=true n=100 pieces.n=0 +feature_judge.velocity=false hydra.sweep.dir=experiments/composer_report_velocity_free/transformer
+	$(BIN)/python experiments/composer_comparison.py experiments/composer_report
+	$(BIN)/python experiments/composer_comparison.py experiments/composer_report_velocity_free
+
 lstm-results: install ## the README's LSTM table: official split, 3 tasks x 3 seeds, then the summary
 	$(BIN)/python -m emopia_lightning.train -m experiment=lstm_official task=quadrant,arousal,valence seed=0,1,2 hydra.sweep.dir=outputs/lstm_official
 	$(BIN)/python -m emopia_lightning.summarize outputs/lstm_official --group task --metrics test/acc test/f1 --out experiments/lstm_official.md
@@ -130,4 +144,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench bench-quick lstm-results cnn-results table1 clean
+.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench bench-quick lstm-results transformer-report composer-comparison cnn-results table1 clean

@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"# The composers side by side (`{' '.join(['python experiments/composer_comparison.py', *(argv or sys.argv[1:])])}`)",
         "",
-        "Each composer trained at the main job's size with seeds 0, 1, 2 (`make composer-comparison`), each",
+        "Each composer trained with seeds 0, 1, 2 (`make composer-comparison`: the main job's size;",
+        "`make transformer-report`: report size), each",
         "checkpoint judged by `python -m emopia_lightning.evaluate_generator` (fresh 4-bar segments per quadrant;",
         "the label_aug=false ablation beside it where given). Mean ± sample std over the seeds.",
         "",
