@@ -62,7 +62,9 @@ class TransposedViews:
 
     def __init__(self, model: EmotionModel, shifts: tuple[int, ...] = (-2, -1, 0, 1, 2)):
         if not shifts or any(abs(s) > 12 for s in shifts):
-            raise RequestError(f"view shifts must be 1 to 12 semitones either way, got {list(shifts)}")
+            raise RequestError(
+                f"view shifts must be at most 12 semitones either way, and at least one, got {list(shifts)}"
+            )
         self.model, self.shifts, self.task = model, tuple(shifts), model.task
 
     @property
