@@ -20,7 +20,7 @@ from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
-from emopia_lightning.models.transformer_composer.sampling import sample_tokens, tokens_to_notes
+from emopia_lightning.models.transformer_composer.sampling import MAX_BAR_TOKENS, sample_tokens, tokens_to_notes
 from emopia_lightning.train import train
 
 VOCABULARY = ComposerVocabulary(8)
@@ -151,6 +151,23 @@ def test_a_piece_has_the_bars_and_tempo_asked_for_and_its_seed_alone_fixes_it(tm
     assert cut.end_beat.max() <= 3 * 4 and cut.start_beat.min() >= 0
     tokens = sample_tokens(composer.net, VOCABULARY, True, [request], composer.options_type())[0]
     assert (tokens == VOCABULARY.bar).sum() == 3 and VOCABULARY.eos not in tokens
+
+
+def test_a_composer_that_never_closes_a_bar_still_writes_the_bars_asked_for(monkeypatch):
+    composer = tiny_composer()
+    forward = composer.net.forward
+
+    def never_a_bar_nor_the_end(ids, cache=None):
+        logits = forward(ids, cache)
+        logits[..., [VOCABULARY.bar, VOCABULARY.eos]] = -1e4
+        return logits
+
+    monkeypatch.setattr(composer.net, "forward", never_a_bar_nor_the_end)
+    request = PieceRequest("Q3", 2, 120, 5).checked()
+    (tokens,) = sample_tokens(composer.net, VOCABULARY, True, [request], composer.options_type())
+    starts = np.flatnonzero(tokens == VOCABULARY.bar)
+    assert starts.tolist() == [0, MAX_BAR_TOKENS]  # each bar closed at the cap, then the piece ends
+    assert len(tokens) == 2 * MAX_BAR_TOKENS
 
 
 def test_the_emotion_and_the_guidance_change_the_music_and_without_labels_the_emotion_cannot():

@@ -14,7 +14,8 @@ Every request is one row, started by its condition and a Bar token. Each step:
   piece does not depend on what else is sampled beside it (``RequestUniforms``).
 
 The end-of-piece token is allowed only in the last bar; the row stops there, or at the Bar token
-that would start bar N + 1. A context longer than the model's keeps the condition and the latest
+that would start bar N + 1. A bar that reaches ``MAX_BAR_TOKENS`` is closed with a Bar token, so a
+model that never writes one (an early checkpoint, a degenerate seed) still ends. A context longer than the model's keeps the condition and the latest
 half of the tokens (the cache is then rebuilt once).
 """
 
@@ -36,6 +37,7 @@ from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer, KVCache
 
 ROWS_PER_BATCH = 256  # requests sampled together (their caches share one buffer)
+MAX_BAR_TOKENS = 512  # EMOPIA's longest bar is 296 tokens (Bar to Bar, all 1,078 clips)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
     alive = torch.ones(len(requests), dtype=torch.bool)  # rows whose piece is still being written
     bars_wanted = torch.tensor([r.bars for r in requests])
     bars_begun = torch.ones(len(requests), dtype=torch.long)
+    bar_lengths = torch.ones(len(requests), dtype=torch.long)  # tokens in each row's current bar
     pieces: list[list[int]] = [[vocabulary.bar] for _ in requests]
     # forbidden[0]: before a piece's last bar (no end token yet); forbidden[1]: in its last bar
     forbidden = torch.zeros(2, vocabulary.size, dtype=torch.bool)
@@ -163,7 +166,9 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
             forbidden[in_last_bar.long().to(device)], -torch.inf
         )  # (n, V)
         tokens = next_token(log_probs, options.top_p, uniforms.next(rows).to(device)).cpu()  # (n,)
+        tokens[bar_lengths[rows] >= MAX_BAR_TOKENS] = vocabulary.bar
         bar = tokens == vocabulary.bar
+        bar_lengths[rows] = torch.where(bar, 1, bar_lengths[rows] + 1)
         finished = alive & ((tokens == vocabulary.eos) | (bar & in_last_bar))
         alive &= ~finished
         for request, token, going in zip(rows.tolist(), tokens.tolist(), alive.tolist()):
