@@ -20,7 +20,11 @@ from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
-from emopia_lightning.models.transformer_composer.sampling import MAX_BAR_TOKENS, sample_tokens, tokens_to_notes
+from emopia_lightning.models.transformer_composer.sampling import (
+    MAX_BAR_TOKENS,
+    sample_tokens,
+    tokens_to_notes,
+)
 from emopia_lightning.train import train
 
 VOCABULARY = ComposerVocabulary(8)
