@@ -106,7 +106,7 @@ composer-comparison: outputs/segment_judge/metrics.json $(COMPARE)/transformer/2
 	$(BIN)/python experiments/composer_comparison.py experiments/composer_velocity_free
 
 # The same at report size, the Transformer only: experiment=transformer_report (3,000 steps) for seeds
-# 0-2 and label_aug=false, judged as above (about 2 h 15 min on 2 cores; each run is made once).
+# 0-2 and label_aug=false, judged as above (about 2.5 h on 2 cores; each run is made once).
 REPORT := outputs/report
 $(REPORT)/transformer/2/metrics.json: | install
 	$(BIN)/python -m emopia_lightning.train -m experiment=transformer_report seed=0,1,2 logger=csv hydra.sweep.dir=$(REPORT)/transformer callbacks.progress_bar.refresh_rate=0
