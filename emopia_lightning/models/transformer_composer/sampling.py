@@ -15,8 +15,9 @@ Every request is one row, started by its condition and a Bar token. Each step:
 
 The end-of-piece token is allowed only in the last bar; the row stops there, or at the Bar token
 that would start bar N + 1. A bar that reaches ``MAX_BAR_TOKENS`` is closed with a Bar token, so a
-model that never writes one (an early checkpoint, a degenerate seed) still ends. A context longer than the model's keeps the condition and the latest
-half of the tokens (the cache is then rebuilt once).
+model that never writes one (an early checkpoint, a degenerate seed) still ends. A context longer
+than the model's keeps the condition and the latest half of the tokens (the cache is then rebuilt
+once).
 """
 
 from __future__ import annotations
