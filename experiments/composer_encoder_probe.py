@@ -34,18 +34,14 @@ from emopia_lightning.config_registry import compose_config
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import official_split
+from emopia_lightning.models.components.composer_encoder import read_in_windows
 
 
 @torch.inference_mode()
 def pooled_states(composer, ids: np.ndarray) -> np.ndarray:
     """(2 W,) mean and std of the last block's states over a clip read in context-long windows."""
-    net, vocabulary = composer.net, composer.vocabulary
-    width = net.context - 1  # one place for the condition
-    states = []
-    for start in range(0, len(ids), width):
-        window = np.concatenate([[vocabulary.condition(None)], ids[start : start + width]])
-        states.append(net.hidden(torch.from_numpy(window)[None])[0, 1:])  # (T, W)
-    states = torch.cat(states)
+    condition = composer.vocabulary.condition(None)
+    states = read_in_windows(composer.net, condition, torch.from_numpy(ids)[None])[0]  # (T, W)
     return torch.cat([states.mean(0), states.std(0)]).numpy()
 
 

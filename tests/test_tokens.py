@@ -159,9 +159,11 @@ def test_an_encoder_of_another_size_is_refused_in_words(tmp_path):
     wider = TokenTransformerClassifier(
         SPEC.vocab_size, 4, max_tokens=16, hidden_size=16, num_layers=1, num_heads=2
     )
-    with pytest.raises(CheckpointError, match="does not fit this model"):
+    with pytest.raises(CheckpointError, match="masked-token pretraining network does not fit this model"):
         load_pretrained_encoder(wider.encoder, tmp_path / "pretrained.ckpt")
     classifier = {"model": {"_target_": "emopia_lightning.models.emotion_classifier.EmotionClassifier"}}
     torch.save({"state_dict": wider.state_dict(), "run_config": classifier}, tmp_path / "classifier.ckpt")
-    with pytest.raises(CheckpointError, match="not a masked-token pretraining checkpoint"):
+    with pytest.raises(
+        CheckpointError, match="not a masked-token pretraining checkpoint .* nor a Transformer composer"
+    ):
         load_pretrained_encoder(wider.encoder, tmp_path / "classifier.ckpt")

@@ -1,12 +1,13 @@
-"""The report's LSTM emotion classifier over piano-roll sequences."""
+"""The report's LSTM emotion classifier over piano-roll sequences, or over token ids."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from emopia_lightning.data.tokens import PAD_ID
 from emopia_lightning.errors import RequestError
+from emopia_lightning.models.components.bidirectional_lstm import PaddedBidirectionalLSTM
 
 
 class LSTMClassifierNet(nn.Module):
@@ -15,6 +16,9 @@ class LSTMClassifierNet(nn.Module):
     ``pooling='last'`` classifies from the final hidden state (the report's vanilla LSTM);
     ``'mean'`` averages the outputs over each clip's real frames; ``'attention'`` weighs them by a
     learned score (softmax over the real frames), as in the dataset authors' LSTM-attention.
+
+    With ``vocab_size`` the input is (B, T) token ids instead (REMI events, as the dataset authors'
+    classifier read), embedded in ``input_size`` dimensions first; padding ids embed to zeros.
     """
 
     def __init__(
@@ -26,32 +30,32 @@ class LSTMClassifierNet(nn.Module):
         dropout: float = 0.3,
         bidirectional: bool = False,
         pooling: str = "last",
+        vocab_size: int | None = None,
     ):
         super().__init__()
         if pooling not in ("last", "mean", "attention"):
             raise RequestError(f"pooling must be 'last', 'mean' or 'attention', got {pooling!r}")
         self.pooling = pooling
-        self.lstm = nn.LSTM(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-            bidirectional=bidirectional,
-        )
+        self.embed = nn.Embedding(vocab_size, input_size, padding_idx=PAD_ID) if vocab_size else None
+        if bidirectional:
+            self.lstm = PaddedBidirectionalLSTM(input_size, hidden_size, num_layers, dropout)
+        else:
+            self.lstm = nn.LSTM(
+                input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                dropout=dropout if num_layers > 1 else 0.0,
+            )  # fmt: skip
         directions = 2 if bidirectional else 1
         self.attention = nn.Linear(hidden_size * directions, 1) if pooling == "attention" else None
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_size * directions, num_classes))
 
     def forward(self, rolls: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            rolls = self.embed(rolls)  # (B, T) ids -> (B, T, input_size)
         # Padded, not packed: on CPU a packed LSTM ran 5-20x slower here. Padding frames come after
         # each clip, so the forward direction's state at a clip's last real frame is unaffected;
-        # the backward direction would read the padding first, so a bidirectional LSTM is packed.
+        # the backward direction reads each clip reversed within its length (bidirectional_lstm.py).
         if self.lstm.bidirectional:
-            packed = pack_padded_sequence(rolls, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            outputs, _ = pad_packed_sequence(
-                self.lstm(packed)[0], batch_first=True, total_length=rolls.shape[1]
-            )
+            outputs = self.lstm(rolls, lengths)
         else:
             outputs, _ = self.lstm(rolls)  # (B, T, H * directions)
         lengths = lengths.to(outputs.device)
