@@ -29,6 +29,7 @@ from emopia_lightning.classical.models import build_pipeline
 from emopia_lightning.classical.run import rfecv_settings
 from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.corpus import load_corpus
+from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.errors import RequestError, one_line_errors, writable_folder
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
@@ -92,8 +93,12 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
         {p: names[p] for p in ("val", "test")},
     )
 
-    def accuracy(probabilities: np.ndarray, part: str) -> float:
-        return float((probabilities.argmax(axis=1) == targets[part]).mean())
+    def accuracy(probabilities: np.ndarray, part: str, halves: np.ndarray | None = None) -> float:
+        """4-quadrant accuracy, or with ``halves`` (HIGH_AROUSAL, POSITIVE_VALENCE) that of one half."""
+        predicted, truth = probabilities.argmax(axis=1), targets[part]
+        if halves is not None:
+            predicted, truth = halves[predicted], halves[truth]
+        return float((predicted == truth).mean())
 
     def fused(weight: float, part: str) -> np.ndarray:
         return weight * deep[part] + (1 - weight) * shallow[part]
@@ -102,6 +107,15 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
     best = max(val_scores)
     # Ties go to the weight nearest an even mix: the least committed choice.
     weight = min((w for w, s in zip(WEIGHTS, val_scores) if s == best), key=lambda w: abs(w - 0.5))
+    # A quadrant model's arousal and valence: the halves its chosen quadrant falls in.
+    halves = {"arousal": HIGH_AROUSAL, "valence": POSITIVE_VALENCE} if config["task"] == "quadrant" else {}
+    half_scores = {
+        f"test/{model_name}_{half}": accuracy(probabilities, "test", table)
+        for half, table in halves.items()
+        for model_name, probabilities in (
+            ("deep", deep["test"]), ("classical", shallow["test"]), ("fused", fused(weight, "test"))
+        )
+    }  # fmt: skip
     return {
         "run": str(run_dir),
         "seed": config["seed"],
@@ -113,6 +127,7 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
         "test/deep": accuracy(deep["test"], "test"),
         "test/classical": accuracy(shallow["test"], "test"),
         "test/fused": accuracy(fused(weight, "test"), "test"),
+        **half_scores,
     }
 
 
@@ -129,6 +144,7 @@ def table(results: list[dict], command: str) -> str:
         "|---|---|---|---|---|",
         f"| {len(results)} | {cell('test/deep')} | {cell('test/classical')} | {cell('test/fused')} | "
         f"{', '.join(format(r['weight'], '.1f') for r in results)} |",
+        *halves_table(results, cell),
         "",
         "Per run: " + "; ".join(
             f"{Path(r['run']).name}: deep {r['test/deep']:.3f}, classical {r['test/classical']:.3f}, "
@@ -137,6 +153,21 @@ def table(results: list[dict], command: str) -> str:
         ),
     ]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def halves_table(results: list[dict], cell) -> list[str]:
+    """Arousal and valence rows when the runs classify quadrants."""
+    if "test/deep_arousal" not in results[0]:
+        return []
+    return [
+        "",
+        "| test, quadrant runs read as halves | deep | classical | fused |",
+        "|---|---|---|---|",
+        *(
+            f"| {half} | {cell(f'test/deep_{half}')} | {cell(f'test/classical_{half}')} | {cell(f'test/fused_{half}')} |"
+            for half in ("arousal", "valence")
+        ),
+    ]
 
 
 @one_line_errors

@@ -25,10 +25,15 @@ def test_fusion_weight_is_chosen_on_validation_and_scores_are_accuracies(tmp_pat
     assert 0.0 <= result["weight"] <= 1.0
     for key in ("val/fused", "test/deep", "test/classical", "test/fused"):
         assert 0.0 <= result[key] <= 1.0
+    # A right quadrant is a right half: each half's accuracy is at least the quadrant's.
+    for model in ("deep", "classical", "fused"):
+        for half in ("arousal", "valence"):
+            assert result[f"test/{model}"] <= result[f"test/{model}_{half}"] <= 1.0
     # Accuracies over the 86 official test clips are multiples of 1/86.
     assert np.isclose(result["test/fused"] * 86, round(result["test/fused"] * 86))
     assert main([str(tmp_path / "run"), "--out", str(tmp_path / "fused.md")]) == 0
-    assert "| 1 |" in (tmp_path / "fused.md").read_text()
+    written = (tmp_path / "fused.md").read_text()
+    assert "| 1 |" in written and "| valence |" in written
 
 
 def test_a_run_without_a_chosen_checkpoint_is_one_error_line(tmp_path, capsys):
