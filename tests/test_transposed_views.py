@@ -1,10 +1,14 @@
-"""Test-time views: a clip moved by a few semitones, as every model that reads notes sees it."""
+"""Test-time views: a clip moved by a few semitones, as every model that reads notes sees it, and
+a whole clip read in windows as long as a model's training windows."""
 
 import numpy as np
 import pytest
 
+from emopia_lightning.data.clip_datamodule import EmopiaClipDataModule
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.notes import PIANO, Notes, read_notes
+from emopia_lightning.data.token_datamodule import EmopiaTokenDataModule
+from emopia_lightning.data.views import covering_windows
 from emopia_lightning.emotion_models import TransposedViews
 from emopia_lightning.errors import RequestError
 
@@ -50,3 +54,21 @@ def test_views_average_the_models_answers_over_the_shifts():
     assert TransposedViews(MeanPitchModel(), (-2, 2)).probabilities(notes)[0] == pytest.approx(0.65)
     with pytest.raises(RequestError, match="view shifts"):
         TransposedViews(MeanPitchModel(), ())
+
+
+def test_a_clip_is_read_whole_in_windows_as_long_as_validation_reads(real_clips, tmp_path):
+    tokens_module = EmopiaTokenDataModule(str(tmp_path), None, {"name": "official"}, max_tokens=256)
+    rolls_module = EmopiaClipDataModule(str(tmp_path), None, {"name": "official"}, max_seconds=10)
+    for blob in list(real_clips.values())[:4]:
+        notes = read_notes(blob)
+        ids = tokens_module.spec.tokens(notes).reshape(-1)
+        views = tokens_module.model_inputs(notes)
+        assert len(ids) > 256 and views.shape == (-(-len(ids) // 256), 256)
+        np.testing.assert_array_equal(views[0], ids[:256])  # the start, as validation reads it
+        np.testing.assert_array_equal(views[-1], ids[-256:])  # the end, not padding
+        roll = rolls_module.spec.render(notes)
+        frames = rolls_module.model_inputs(notes)
+        assert frames.shape[1:] == (80, 88) and len(frames) == -(-len(roll) // 80)
+        np.testing.assert_allclose(frames[-1].numpy(), roll[-80:] / 127, rtol=1e-6)
+    assert covering_windows(5, 8) == [slice(0, 5)] and covering_windows(9, None) == [slice(0, 9)]
+    assert covering_windows(10, 4) == [slice(0, 4), slice(4, 8), slice(6, 10)]

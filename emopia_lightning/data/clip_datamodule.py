@@ -10,6 +10,7 @@ from emopia_lightning.data.clip_dataset import ClipRollDataset, pad_collate, rol
 from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import TimeRollSpec
+from emopia_lightning.data.views import stacked_windows
 from emopia_lightning.errors import RequestError
 
 
@@ -51,8 +52,9 @@ class EmopiaClipDataModule(CorpusDataModule):
         self.max_frames = round(max_seconds * fs) if max_seconds else None
 
     def model_inputs(self, notes: Notes) -> torch.Tensor:
-        """(1, frames, pitches): the roll from the clip's start, as validation serves it."""
-        return roll_to_input(self.spec.render(notes), self.hparams.velocity, self.max_frames)[None]
+        """(views, frames, pitches): the whole clip in windows as long as validation's (its start)."""
+        roll = roll_to_input(self.spec.render(notes), self.hparams.velocity, None)
+        return stacked_windows(roll, self.max_frames)
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipRollDataset:
         # Validation and test clips stay as they are.

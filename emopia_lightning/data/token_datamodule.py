@@ -12,6 +12,7 @@ from emopia_lightning.data.corpus_datamodule import CorpusDataModule, plain
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.token_dataset import ClipTokenDataset, tokens_to_input
 from emopia_lightning.data.tokens import PAD_ID, RemiSpec
+from emopia_lightning.data.views import stacked_windows
 from emopia_lightning.errors import RequestError
 
 
@@ -51,8 +52,8 @@ class EmopiaTokenDataModule(CorpusDataModule):
         return self.spec.vocab_size
 
     def model_inputs(self, notes: Notes) -> torch.Tensor:
-        """(1, tokens): the REMI ids from the clip's start, as validation serves them."""
-        return tokens_to_input(self.spec.tokens(notes)[: self.hparams.max_tokens])[None]
+        """(views, tokens): the whole clip's REMI ids in windows as long as validation's (its start)."""
+        return stacked_windows(tokens_to_input(self.spec.tokens(notes)), self.hparams.max_tokens)
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipTokenDataset:
         crop = training and self.hparams.crop
