@@ -29,9 +29,9 @@ from emopia_lightning.classical.models import build_pipeline
 from emopia_lightning.classical.run import rfecv_settings
 from emopia_lightning.config_registry import CONF_DIR, compose_config
 from emopia_lightning.data.corpus import load_corpus
-from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.errors import RequestError, one_line_errors, writable_folder
+from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
 from emopia_lightning.models.emotion_classifier import EmotionClassifier
 
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)  # the deep model's share in the average
@@ -93,12 +93,8 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
         {p: names[p] for p in ("val", "test")},
     )
 
-    def accuracy(probabilities: np.ndarray, part: str, halves: np.ndarray | None = None) -> float:
-        """4-quadrant accuracy, or with ``halves`` (HIGH_AROUSAL, POSITIVE_VALENCE) that of one half."""
-        predicted, truth = probabilities.argmax(axis=1), targets[part]
-        if halves is not None:
-            predicted, truth = halves[predicted], halves[truth]
-        return float((predicted == truth).mean())
+    def accuracy(probabilities: np.ndarray, part: str) -> float:
+        return float((probabilities.argmax(axis=1) == targets[part]).mean())
 
     def fused(weight: float, part: str) -> np.ndarray:
         return weight * deep[part] + (1 - weight) * shallow[part]
@@ -108,14 +104,14 @@ def fuse_run(run_dir: Path, classical: str, features: str) -> dict:
     # Ties go to the weight nearest an even mix: the least committed choice.
     weight = min((w for w, s in zip(WEIGHTS, val_scores) if s == best), key=lambda w: abs(w - 0.5))
     # A quadrant model's arousal and valence: the halves its chosen quadrant falls in.
-    halves = {"arousal": HIGH_AROUSAL, "valence": POSITIVE_VALENCE} if config["task"] == "quadrant" else {}
-    half_scores = {
-        f"test/{model_name}_{half}": accuracy(probabilities, "test", table)
-        for half, table in halves.items()
+    half_scores = {}
+    if config["task"] == "quadrant":
         for model_name, probabilities in (
             ("deep", deep["test"]), ("classical", shallow["test"]), ("fused", fused(weight, "test"))
-        )
-    }  # fmt: skip
+        ):  # fmt: skip
+            scores = emotion_scores(targets["test"], probabilities.argmax(axis=1))
+            for half in ("arousal", "valence"):
+                half_scores[f"test/{model_name}_{half}"] = scores[f"{half}_accuracy"]
     return {
         "run": str(run_dir),
         "seed": config["seed"],

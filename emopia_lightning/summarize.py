@@ -22,12 +22,16 @@ METRICS = ("test/acc", "test/f1", "val/acc")  # val/*: the chosen (best-on-valid
 
 
 def _classical_metrics(results: list[dict]) -> dict[str, float]:
-    """A classical run's results.json as metrics: ``{evaluation}/acc`` and ``{evaluation}/f1``
-    (e.g. ``grouped/acc``, the mean over its folds), one model per run."""
+    """A classical run's results.json as metrics: ``{evaluation}/acc``, ``{evaluation}/f1`` and, for
+    a quadrant model, ``{evaluation}/arousal`` and ``/valence`` (e.g. ``grouped/acc``, the mean
+    over its folds), one model per run."""
     metrics = {}
     for row in results:
         metrics[f"{row['evaluation']}/acc"] = row["accuracy_mean"]
         metrics[f"{row['evaluation']}/f1"] = row["weighted_f1_mean"]
+        for half in ("arousal", "valence"):  # a quadrant model's halves (runs since they were kept)
+            if row.get(f"{half}_mean") is not None:
+                metrics[f"{row['evaluation']}/{half}"] = row[f"{half}_mean"]
     return metrics
 
 

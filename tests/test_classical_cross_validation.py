@@ -110,6 +110,10 @@ def test_two_fold_table_on_a_small_subset(tmp_path, data_root):
         ("knn", "random"),
     ]
     assert len(summaries) == 8 and all(s["folds"] == 2 and 0 <= s["accuracy_mean"] <= 1 for s in summaries)
+    # Quadrant models: arousal and valence read off the quadrants; a right quadrant is a right half.
+    assert all(
+        s["accuracy_mean"] <= s[f"{half}_mean"] <= 1 for s in summaries for half in ("arousal", "valence")
+    )
     knn = [s for s in summaries if s["model"] == "knn"][0]
     assert knn["features_kept"] is None  # k-NN is never put through RFECV
     table = (tmp_path / "out" / "results.md").read_text()
@@ -139,6 +143,7 @@ def test_summary_statistics_exact_on_hand_made_folds():
     assert summary["weighted_f1_mean"] == pytest.approx(0.5)
     assert summary["recall"] == pytest.approx({"A": 0.75, "B": 4 / 6})
     assert summary["features_kept"] == [3, 5] and summary["chosen_params"] is None
+    assert summary["arousal_mean"] is None and summary["valence_mean"] is None  # not quadrants
 
 
 def test_official_scheme_fits_once_on_train_and_val_songs_and_scores_the_test_clips(emopia_labels):

@@ -113,12 +113,15 @@ def test_summarize_pools_folders_and_reads_classical_results(tmp_path):
         (folder / name).write_text(json.dumps(content))
 
     for seed, accuracy in ((0, 0.6), (1, 0.8)):
-        rows = [{"evaluation": "grouped", "accuracy_mean": accuracy, "weighted_f1_mean": accuracy - 0.1}]
+        rows = [{"evaluation": "grouped", "accuracy_mean": accuracy, "weighted_f1_mean": accuracy - 0.1,
+                 "arousal_mean": accuracy + 0.1, "valence_mean": None}]  # fmt: skip
         job(tmp_path / "a" / str(seed), ["task=arousal", f"seed={seed}"], "results.json", rows)
     job(tmp_path / "b" / "0", ["task=arousal", "seed=2"], "metrics.json", {"metrics": {"grouped/acc": 0.7}})
     (tmp_path / "b" / "1" / ".hydra").mkdir(parents=True)  # unfinished: no results yet
     jobs = read_jobs(tmp_path / "a") + read_jobs(tmp_path / "b")
-    (row,) = summarize(jobs, ["task"], ("grouped/acc", "grouped/f1"))
+    assert "grouped/valence" not in jobs[0]["metrics"]  # a half not kept is no number
+    (row,) = summarize(jobs, ["task"], ("grouped/acc", "grouped/f1", "grouped/arousal"))
+    assert row["grouped/arousal"]["values"] == pytest.approx([0.7, 0.9])
     assert row["seeds"] == ["0", "1", "2"]
     assert row["grouped/acc"]["mean"] == pytest.approx(0.7) and row["grouped/acc"]["std"] == pytest.approx(
         0.1

@@ -13,9 +13,10 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from emopia_lightning.classical.models import build_pipeline, chosen_params, features_kept
-from emopia_lightning.data.labels import ClipLabel
+from emopia_lightning.data.labels import QUADRANTS, ClipLabel
 from emopia_lightning.data.splits import fold_indices, official_split
 from emopia_lightning.errors import RequestError
+from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
 
 
 @dataclass
@@ -27,6 +28,9 @@ class FoldResults:
     class_names: Sequence[str]
     accuracy: list[float] = field(default_factory=list)
     weighted_f1: list[float] = field(default_factory=list)
+    # A quadrant model's arousal and valence accuracy, read off its quadrants, per fold.
+    arousal: list[float] = field(default_factory=list)
+    valence: list[float] = field(default_factory=list)
     features_kept: list[int | None] = field(default_factory=list)
     chosen_params: list[dict] = field(default_factory=list)
     confusion: np.ndarray | None = None  # summed over folds; rows true, columns predicted
@@ -43,6 +47,8 @@ class FoldResults:
             "accuracy_mean": float(np.mean(self.accuracy)),
             "accuracy_std": float(np.std(self.accuracy)),  # across folds (population std)
             "weighted_f1_mean": float(np.mean(self.weighted_f1)),
+            "arousal_mean": float(np.mean(self.arousal)) if self.arousal else None,
+            "valence_mean": float(np.mean(self.valence)) if self.valence else None,
             "recall": {name: float(r) for name, r in zip(self.class_names, recall)},
             "features_kept": kept or None,
             "chosen_params": self.chosen_params if any(self.chosen_params) else None,
@@ -117,6 +123,10 @@ def cross_validate(
         predicted = model.predict(features[test])
         result.accuracy.append(accuracy_score(targets[test], predicted))
         result.weighted_f1.append(f1_score(targets[test], predicted, average="weighted"))
+        if tuple(class_names) == QUADRANTS:
+            scores = emotion_scores(targets[test], predicted)
+            result.arousal.append(scores["arousal_accuracy"])
+            result.valence.append(scores["valence_accuracy"])
         result.confusion += confusion_matrix(targets[test], predicted, labels=range(len(class_names)))
         result.features_kept.append(features_kept(model))
         result.chosen_params.append(chosen_params(model))
