@@ -41,8 +41,8 @@ musegan: install ## the owner's card: train the label-conditioned MuseGAN (CPU-s
 serve: install ## the creator's page on http://127.0.0.1:7860: compose for an emotion, hear and download it; read a MIDI file's emotion (make classify's model if made; trains make run's composer first if missing; offers make musegan's too)
 	$(BIN)/python -m emopia_lightning.app $(SERVE_ARGS)
 
-classify: install ## the best emotion classifier (random forest on expert, harmony and performance features): song-grouped 10-fold CV and the official test split, then the model file and the predict line to use it
-	$(BIN)/python -m emopia_lightning.classical model=random_forest features=rich 'cv=[grouped,official]' hydra.run.dir=outputs/classify
+classify: install ## the best emotion classifier by song-grouped CV (stacking of forest, SVM and logistic regression on expert, harmony and performance features): song-grouped 10-fold CV and the official test split, then the model file and the predict line to use it
+	$(BIN)/python -m emopia_lightning.classical model=stacking features=rich 'cv=[grouped,official]' hydra.run.dir=outputs/classify
 
 audio-tools: ## optional: FluidSynth and a 6 MB GM soundfont (Debian/Ubuntu, root) instead of TinySoundFont for WAV
 	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont

@@ -2,7 +2,7 @@
 
 ``python -m emopia_lightning.predict MODEL FILE [FILE ...] [--json]``
 
-MODEL is a classical model file (``make classify``: ``outputs/classify/random_forest.skops``), a
+MODEL is a classical model file (``make classify``: ``outputs/classify/stacking.skops``), a
 Lightning checkpoint of ``train``, or either's run folder. Any piano MIDI works, not only EMOPIA
 clips. Besides the classes' probabilities it reports P(high arousal) and P(positive valence)
 where the model reads them. A file that cannot be read gets one ``error:`` line and the others

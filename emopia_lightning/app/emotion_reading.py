@@ -2,7 +2,7 @@
 one validation step (``data.notes.read_notes``), then judged by one of two readers:
 
 - :class:`ClassifierReader`: a classifier file as ``predict`` takes it (``make classify``'s
-  random forest, or a Lightning checkpoint), for its own task: quadrants, or arousal or valence;
+  stacking, or a Lightning checkpoint), for its own task: quadrants, or arousal or valence;
 - :class:`FeatureJudgeReader`: the feature judge ``make run`` fits (``evaluation.feature_judge``,
   RBF SVM + random forest on expert features of 4-bar segments), averaged over the file's
   segments. It reads beats, not seconds, and times every segment at EMOPIA's 120 bpm.

@@ -1,8 +1,8 @@
 """A bidirectional LSTM over right-padded batches that never packs them.
 
 Packing is how PyTorch keeps the backward direction from reading a clip's padding first, but on a
-CPU a packed bidirectional LSTM ran 15x slower than a padded one here (2 layers of 128 over
-32 x 512 steps, forward and backward, one thread: 15.9 s against 1.1 s). Each layer here runs one
+CPU it made a training epoch of experiment=lstm_attention_official take ~105 s on one core
+against ~16 s for this module (24 batches of 32 clips x 320 frames). Each layer here runs one
 LSTM over the batch as it is and another over every clip reversed within its own length, whose
 padding therefore still comes last: the same function as the packed one, at padded speed.
 """
