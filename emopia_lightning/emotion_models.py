@@ -36,9 +36,12 @@ class EmotionModel(Protocol):
 
 class CheckpointModel:
     """A Lightning classifier checkpoint; a clip becomes what its data module served in
-    validation (``model_inputs``: a roll, tokens, or every segment), its views' probabilities averaged."""
+    validation (``model_inputs``: a roll, tokens, or every segment), its views' probabilities
+    averaged. ``whole_clip``: every window of a clip where validation read its start (measured on
+    validation in experiments/recognition_directions.md: no better, so not the default)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, whole_clip: bool = False):
+        self.whole_clip = whole_clip
         self.network, config = load_model(path, EmotionClassifier, "emotion classifier")
         self.task = config["task"]
         # Only built, never set up: it reads no data, it only says how a clip becomes input.
@@ -50,7 +53,7 @@ class CheckpointModel:
 
     @torch.no_grad()
     def probabilities(self, notes: Notes) -> np.ndarray:
-        inputs = self.datamodule.model_inputs(notes)  # (views, T, ...)
+        inputs = self.datamodule.model_inputs(notes, self.whole_clip)  # (views, T, ...)
         lengths = torch.full((len(inputs),), inputs.shape[1])
         return torch.softmax(self.network(inputs, lengths), dim=-1).mean(dim=0).numpy()
 

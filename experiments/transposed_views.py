@@ -4,7 +4,8 @@
 
 MODEL is anything ``predict`` reads (a classical model file, a checkpoint, a run folder). The
 clips of one part of the official split are read once as they are and once as
-``TransposedViews`` with shifts -k..k for each k given; prints the accuracy of each, with the
+``TransposedViews`` with shifts -k..k for each k given (and a Lightning model once more over
+every window of each clip, where validation reads its start: ``CheckpointModel(whole_clip=True)``); prints the accuracy of each, with the
 arousal and valence read off the quadrants. Choose on ``--part val`` with a model that never
 trained on the validation songs (a Lightning run: it chose its checkpoint there); ``--part test``
 only reports.
@@ -17,12 +18,13 @@ import argparse
 import numpy as np
 from tqdm.auto import tqdm
 
+from emopia_lightning.checkpoints import chosen_checkpoint
 from emopia_lightning.data.check import default_root
 from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE, parse_clip_name
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import official_split
-from emopia_lightning.emotion_models import TransposedViews, load_emotion_model
+from emopia_lightning.emotion_models import CheckpointModel, TransposedViews, load_emotion_model
 
 
 def main() -> None:
@@ -39,6 +41,8 @@ def main() -> None:
     labels = [parse_clip_name(stem) for stem in sorted(source.members)]
     part = official_split(labels, source.split_csvs).part(args.part)
     readers = {"as written": model}
+    if isinstance(model, CheckpointModel):  # a Lightning model: validation read each clip's start
+        readers["whole clip"] = CheckpointModel(chosen_checkpoint(args.model), whole_clip=True)
     readers.update({f"views -{k}..{k}": TransposedViews(model, tuple(range(-k, k + 1))) for k in args.shifts})
     truth = np.array([labels[i].quadrant - 1 for i in part])
     guesses = {name: [] for name in readers}

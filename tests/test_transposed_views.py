@@ -56,18 +56,20 @@ def test_views_average_the_models_answers_over_the_shifts():
         TransposedViews(MeanPitchModel(), ())
 
 
-def test_a_clip_is_read_whole_in_windows_as_long_as_validation_reads(real_clips, tmp_path):
+def test_validation_reads_a_clips_start_and_the_whole_clip_view_every_window_of_that_length(real_clips, tmp_path):
     tokens_module = EmopiaTokenDataModule(str(tmp_path), None, {"name": "official"}, max_tokens=256)
     rolls_module = EmopiaClipDataModule(str(tmp_path), None, {"name": "official"}, max_seconds=10)
     for blob in list(real_clips.values())[:4]:
         notes = read_notes(blob)
         ids = tokens_module.spec.tokens(notes).reshape(-1)
-        views = tokens_module.model_inputs(notes)
+        np.testing.assert_array_equal(tokens_module.model_inputs(notes), ids[None, :256])  # validation's
+        views = tokens_module.model_inputs(notes, whole_clip=True)
         assert len(ids) > 256 and views.shape == (-(-len(ids) // 256), 256)
         np.testing.assert_array_equal(views[0], ids[:256])  # the start, as validation reads it
         np.testing.assert_array_equal(views[-1], ids[-256:])  # the end, not padding
         roll = rolls_module.spec.render(notes)
-        frames = rolls_module.model_inputs(notes)
+        assert rolls_module.model_inputs(notes).shape == (1, 80, 88)
+        frames = rolls_module.model_inputs(notes, whole_clip=True)
         assert frames.shape[1:] == (80, 88) and len(frames) == -(-len(roll) // 80)
         np.testing.assert_allclose(frames[-1].numpy(), roll[-80:] / 127, rtol=1e-6)
     assert covering_windows(5, 8) == [slice(0, 5)] and covering_windows(9, None) == [slice(0, 9)]

@@ -51,10 +51,11 @@ class EmopiaClipDataModule(CorpusDataModule):
         self.spec = TimeRollSpec(fs=fs, lowest_pitch=lowest_pitch, n_pitches=n_pitches, velocity=velocity)
         self.max_frames = round(max_seconds * fs) if max_seconds else None
 
-    def model_inputs(self, notes: Notes) -> torch.Tensor:
-        """(views, frames, pitches): the whole clip in windows as long as validation's (its start)."""
+    def model_inputs(self, notes: Notes, whole_clip: bool = False) -> torch.Tensor:
+        """(1, frames, pitches): the roll from the clip's start, as validation serves it; with
+        ``whole_clip``, (views, frames, pitches): every window of that length."""
         roll = roll_to_input(self.spec.render(notes), self.hparams.velocity, None)
-        return stacked_windows(roll, self.max_frames)
+        return stacked_windows(roll, self.max_frames) if whole_clip else roll[None, : self.max_frames]
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipRollDataset:
         # Validation and test clips stay as they are.

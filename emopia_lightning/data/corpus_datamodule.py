@@ -56,10 +56,11 @@ class CorpusDataModule(pl.LightningDataModule):
         """The dataset of the clips at ``positions``; ``training``: the augmented training view."""
         raise NotImplementedError
 
-    def model_inputs(self, notes: Notes) -> torch.Tensor:
+    def model_inputs(self, notes: Notes, whole_clip: bool = False) -> torch.Tensor:
         """A checked clip from anywhere (a MIDI file, an upload) as its model reads it in
         validation: a batch of one or more views, (n, T, ...). ``predict`` and the page ask this
-        of the data module a checkpoint was trained with."""
+        of the data module a checkpoint was trained with. ``whole_clip``: where validation reads a
+        clip's start, every window of the clip instead (``data.views``), a test-time view."""
         raise NotImplementedError
 
     def prepare_data(self) -> None:

@@ -141,8 +141,9 @@ class EmopiaSegmentDataModule(pl.LightningDataModule):
     def segment_shape(self) -> tuple[int, int, int, int]:
         return self.layout.net_shape
 
-    def model_inputs(self, notes: Notes) -> torch.Tensor:
-        """(n, segment steps, pitches): a segment classifier's rolls of every segment of the clip."""
+    def model_inputs(self, notes: Notes, whole_clip: bool = False) -> torch.Tensor:
+        """(n, segment steps, pitches): a segment classifier's rolls of every segment of the clip
+        (the whole clip already, whatever ``whole_clip`` says)."""
         return torch.from_numpy(self.layout.classifier_roll(clip_segments(self.layout, notes)))
 
     def prepare_data(self) -> None:

@@ -51,9 +51,15 @@ class EmopiaTokenDataModule(CorpusDataModule):
     def vocab_size(self) -> int:
         return self.spec.vocab_size
 
-    def model_inputs(self, notes: Notes) -> torch.Tensor:
-        """(views, tokens): the whole clip's REMI ids in windows as long as validation's (its start)."""
-        return stacked_windows(tokens_to_input(self.spec.tokens(notes)), self.hparams.max_tokens)
+    def model_inputs(self, notes: Notes, whole_clip: bool = False) -> torch.Tensor:
+        """(1, tokens): the REMI ids from the clip's start, as validation serves them; with
+        ``whole_clip``, (views, tokens): every window of that length."""
+        ids = tokens_to_input(self.spec.tokens(notes))
+        return (
+            stacked_windows(ids, self.hparams.max_tokens)
+            if whole_clip
+            else ids[None, : self.hparams.max_tokens]
+        )
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ClipTokenDataset:
         crop = training and self.hparams.crop
