@@ -56,7 +56,9 @@ def test_views_average_the_models_answers_over_the_shifts():
         TransposedViews(MeanPitchModel(), ())
 
 
-def test_validation_reads_a_clips_start_and_the_whole_clip_view_every_window_of_that_length(real_clips, tmp_path):
+def test_validation_reads_a_clips_start_and_the_whole_clip_view_every_window_of_that_length(
+    real_clips, tmp_path
+):
     tokens_module = EmopiaTokenDataModule(str(tmp_path), None, {"name": "official"}, max_tokens=256)
     rolls_module = EmopiaClipDataModule(str(tmp_path), None, {"name": "official"}, max_seconds=10)
     for blob in list(real_clips.values())[:4]:
