@@ -46,7 +46,7 @@ def test_a_token_lstm_embeds_ids_and_ignores_the_padding_after_a_clip():
     assert not torch.allclose(net(clip, torch.tensor([7])), net(clip.flip(1), torch.tensor([7])))
 
 
-def test_the_padded_bidirectional_lstm_is_the_packed_one_at_padded_speed():
+def test_the_padded_bidirectional_lstm_computes_what_the_packed_one_does():
     torch.manual_seed(0)
     ours = PaddedBidirectionalLSTM(5, 6, num_layers=2).eval()
     packed_lstm = nn.LSTM(5, 6, num_layers=2, batch_first=True, bidirectional=True).eval()
