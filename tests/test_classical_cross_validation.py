@@ -140,6 +140,7 @@ def test_summary_statistics_exact_on_hand_made_folds():
     summary = result.summary()
     assert summary["accuracy_mean"] == pytest.approx(0.6)
     assert summary["accuracy_std"] == pytest.approx(0.1)  # population std across folds
+    assert summary["accuracy_per_fold"] == pytest.approx([0.5, 0.7])
     assert summary["weighted_f1_mean"] == pytest.approx(0.5)
     assert summary["recall"] == pytest.approx({"A": 0.75, "B": 4 / 6})
     assert summary["features_kept"] == [3, 5] and summary["chosen_params"] is None

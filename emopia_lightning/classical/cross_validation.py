@@ -46,6 +46,7 @@ class FoldResults:
             "folds": len(self.accuracy),
             "accuracy_mean": float(np.mean(self.accuracy)),
             "accuracy_std": float(np.std(self.accuracy)),  # across folds (population std)
+            "accuracy_per_fold": [float(a) for a in self.accuracy],  # to pair with other models' folds
             "weighted_f1_mean": float(np.mean(self.weighted_f1)),
             "arousal_mean": float(np.mean(self.arousal)) if self.arousal else None,
             "valence_mean": float(np.mean(self.valence)) if self.valence else None,
