@@ -20,11 +20,12 @@ from tqdm.auto import tqdm
 
 from emopia_lightning.checkpoints import chosen_checkpoint
 from emopia_lightning.data.check import default_root
-from emopia_lightning.data.labels import HIGH_AROUSAL, POSITIVE_VALENCE, parse_clip_name
+from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.splits import official_split
 from emopia_lightning.emotion_models import CheckpointModel, TransposedViews, load_emotion_model
+from emopia_lightning.generator_evaluation.emotion_scores import emotion_scores
 
 
 def main() -> None:
@@ -52,11 +53,10 @@ def main() -> None:
             guesses[name].append(int(np.argmax(reader.probabilities(notes))))
     print(f"{args.model}, official {args.part} ({len(part)} clips):")
     for name, guessed in guesses.items():
-        guessed = np.array(guessed)
-        arousal = (HIGH_AROUSAL[guessed] == HIGH_AROUSAL[truth]).mean()
-        valence = (POSITIVE_VALENCE[guessed] == POSITIVE_VALENCE[truth]).mean()
+        scores = emotion_scores(truth, np.array(guessed))
         print(
-            f"  {name:>14}: 4Q {(guessed == truth).mean():.3f}, arousal {arousal:.3f}, valence {valence:.3f}"
+            f"  {name:>14}: 4Q {scores['accuracy']:.3f}, arousal {scores['arousal_accuracy']:.3f}, "
+            f"valence {scores['valence_accuracy']:.3f}"
         )
 
 

@@ -16,6 +16,7 @@ from torch import nn
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.tokens import PAD_ID
 from emopia_lightning.models.components.decoder import DecoderTransformer
+from emopia_lightning.models.components.token_transformer import masked_mean
 
 
 def read_in_windows(decoder: DecoderTransformer, condition: int, ids: torch.Tensor) -> torch.Tensor:
@@ -49,6 +50,4 @@ class ComposerEncoderClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         states = read_in_windows(self.encoder, self.condition, ids)  # (B, T, W)
-        real = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths.to(ids.device)[:, None]
-        mean = (states * real[..., None]).sum(dim=1) / lengths.to(states)[:, None]  # (B, W)
-        return self.head(mean)
+        return self.head(masked_mean(states, lengths))

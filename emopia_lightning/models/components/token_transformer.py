@@ -15,6 +15,12 @@ def real_token_mask(lengths: torch.Tensor, n_tokens: int) -> torch.Tensor:
     return positions[None, :] < lengths[:, None]
 
 
+def masked_mean(states: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(B, T, H) states -> (B, H) their mean over each clip's first ``lengths`` (real) tokens."""
+    real = real_token_mask(lengths.to(states.device), states.shape[1]).unsqueeze(-1)  # (B, T, 1)
+    return (states * real).sum(dim=1) / real.sum(dim=1).clamp(min=1)
+
+
 class TokenEncoder(nn.Module):
     """(B, T) token ids + (B,) lengths -> (B, T, hidden_size) states; padding is masked out of
     attention. Token embeddings plus learned positions (at most ``max_tokens``)."""
@@ -75,6 +81,4 @@ class TokenTransformerClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         states = self.encoder(ids, lengths)  # (B, T, H)
-        real = real_token_mask(lengths.to(ids.device), ids.shape[1]).unsqueeze(-1)  # (B, T, 1)
-        pooled = (states * real).sum(dim=1) / real.sum(dim=1).clamp(min=1)  # (B, H)
-        return self.head(pooled)  # (B, num_classes)
+        return self.head(masked_mean(states, lengths))  # (B, num_classes)
