@@ -10,7 +10,7 @@ import torch
 from omegaconf import OmegaConf
 
 from conftest import compose_train, emopia_root, piece_of
-from emopia_lightning.composing.endings import cut_to_bars, end_on_chord
+from emopia_lightning.composing.endings import cut_at, end_on_chord
 from emopia_lightning.data.labels import parse_emotion
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.data.rolls import BeatRollSpec, cut_segments
@@ -46,7 +46,9 @@ def test_the_midi_writer_starts_a_note_held_in_from_before_and_one_running_to_th
 
 
 def _ended_notes(piece, bars: int, ending=end_on_chord) -> list[tuple[int, int, int, int]]:
-    track = ending(piece_to_notes(piece, LAYOUT), bars, 120.0).to_score(120.0).tracks[0]
+    track = (
+        ending(piece_to_notes(piece, LAYOUT), bars * LAYOUT.beats_per_bar, 120.0).to_score(120.0).tracks[0]
+    )
     return [(n.start, n.duration, n.pitch, n.velocity) for n in track.notes]
 
 
@@ -72,7 +74,7 @@ def test_the_final_chord_of_a_silent_last_bar_is_the_last_onset_and_silence_stay
 
 def test_a_piece_is_cut_to_its_bars_and_a_note_sounding_at_the_end_stops_there():
     piece = piece_of([(2, 2, 38, 90), (12, 10, 45, 70), (17, 3, 50, 60)], 32)
-    assert _ended_notes(piece, 1, cut_to_bars) == [(240, 240, 60, 90), (12 * 120, 4 * 120, 67, 70)]
+    assert _ended_notes(piece, 1, cut_at) == [(240, 240, 60, 90), (12 * 120, 4 * 120, 67, 70)]
 
 
 def test_a_real_segment_survives_midi_and_back(tmp_path, real_clips):

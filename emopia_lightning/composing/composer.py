@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from emopia_lightning.checkpoints import chosen_checkpoint, load_model
-from emopia_lightning.composing.endings import cut_to_bars, end_on_chord
+from emopia_lightning.composing.endings import cut_at, end_on_chord
 from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.segment_layout import SegmentLayout
@@ -49,6 +50,7 @@ class Composer:
     """What a composing LightningModule adds: its options type and how it writes notes."""
 
     options_type: ClassVar[type[ComposeOptions]] = ComposeOptions
+    continues_prompts: ClassVar[bool] = False  # whether it can write more of a given piece
 
     @property
     def description(self) -> str:  # e.g. "musegan (label-conditioned)"
@@ -69,8 +71,9 @@ class Composer:
         return self.trainer.global_step
 
     def compose_notes(self, requests: Sequence[PieceRequest], options: ComposeOptions) -> list[Notes]:
-        """The notes of each checked request, placed in beats: at least ``bars`` bars (``compose``
-        cuts and ends them)."""
+        """The new notes of each checked request, placed in beats from its first new bar (after
+        its prompt, if any): at least ``bars`` bars, following its emotion ``plan`` bar by bar
+        (``compose`` puts the prompt first, cuts and ends them)."""
         raise NotImplementedError
 
 
@@ -91,9 +94,12 @@ def composer_options(composer: Composer, given: Mapping | ComposeOptions | None 
 
 def compose(composer: Composer, requests: Sequence[PieceRequest],
             options: Mapping | ComposeOptions | None = None) -> list[Notes]:  # fmt: skip
-    """The pieces of ``requests``: notes placed in beats at each request's tempo, exactly its bars."""
+    """The pieces of ``requests``: notes placed in beats at each request's tempo, each its prompt's
+    whole bars unchanged, then the new bars, ending at its ``end_beat``."""
     requests = [request.checked() for request in requests]
     options = composer_options(composer, options)
+    if not composer.continues_prompts and any(r.prompt is not None for r in requests):
+        raise RequestError(f"the {composer.description} cannot continue a prompt; use a Transformer composer")
     was_training = composer.training
     composer.eval()
     try:
@@ -101,8 +107,25 @@ def compose(composer: Composer, requests: Sequence[PieceRequest],
             written = composer.compose_notes(requests, options)
     finally:
         composer.train(was_training)
-    ending = end_on_chord if options.final_chord else cut_to_bars
-    return [ending(notes, request.bars, request.qpm) for notes, request in zip(written, requests)]
+    ending = end_on_chord if options.final_chord else cut_at
+    return [
+        ending(after_prompt(notes, request), request.end_beat, request.qpm)
+        for notes, request in zip(written, requests)
+    ]
+
+
+def after_prompt(new: Notes, request: PieceRequest) -> Notes:
+    """The request's prompt (its whole bars, unchanged), then the ``new`` notes after it."""
+    if request.prompt is None:
+        return new
+    prompt, shift = request.prompt, request.prompt_bars * new.beats_per_bar
+    return Notes.from_beats(
+        np.concatenate([prompt.start_beat, new.start_beat + shift]),
+        np.concatenate([prompt.end_beat, new.end_beat + shift]),
+        np.concatenate([prompt.pitch, new.pitch]),
+        np.concatenate([prompt.velocity, new.velocity]),
+        request.qpm, new.beats_per_bar,
+    )  # fmt: skip
 
 
 def load_composer(path: str | Path) -> tuple[Composer, dict]:

@@ -1,4 +1,5 @@
-"""How every composer's piece ends: exactly its bars, on a held chord if asked."""
+"""How every composer's piece ends: exactly at its end beat (after its last bar, or at its seconds),
+on a held chord if asked."""
 
 from __future__ import annotations
 
@@ -21,24 +22,22 @@ def _rebuilt(notes: Notes, qpm: float, *parts: dict) -> Notes:
     return Notes.from_beats(**joined, qpm=qpm, beats_per_bar=notes.beats_per_bar)
 
 
-def cut_to_bars(notes: Notes, bars: int, qpm: float) -> Notes:
-    """The notes of the first ``bars`` bars; a note still sounding at the end stops there."""
-    end = bars * notes.beats_per_bar
+def cut_at(notes: Notes, end: float, qpm: float) -> Notes:
+    """The notes that start before beat ``end``; a note still sounding there stops there."""
     keep = notes.start_beat < end
     return _rebuilt(notes, qpm, _subset(notes, keep, np.minimum(notes.end_beat[keep], end)))
 
 
-def end_on_chord(notes: Notes, bars: int, qpm: float) -> Notes:
-    """The piece of ``bars`` bars with its last bar replaced by one held chord.
+def end_on_chord(notes: Notes, end: float, qpm: float) -> Notes:
+    """The piece cut at beat ``end`` with its last bar's worth of beats replaced by one held chord.
 
-    The chord is every pitch struck within a beat of the last bar's first onset (else of the
-    piece's last onset), at its loudest onset there, struck together and held to the end; what
-    sounded before it stops there. A silent piece is returned unchanged.
+    The chord is every pitch struck within a beat of the first onset in the last ``beats_per_bar``
+    beats (else of the piece's last onset), at its loudest onset there, struck together and held to
+    the end; what sounded before it stops there. A silent piece is returned unchanged.
     """
-    notes = cut_to_bars(notes, bars, qpm)
+    notes = cut_at(notes, end, qpm)
     if not len(notes):
         return notes
-    end = bars * notes.beats_per_bar
     onsets = notes.start_beat
     in_last_bar = onsets[onsets >= end - notes.beats_per_bar]
     first = float(in_last_bar.min() if len(in_last_bar) else onsets.max())
