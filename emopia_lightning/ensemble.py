@@ -166,14 +166,19 @@ def halves_table(results: list[dict], cell) -> list[str]:
     ]
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This command's arguments (the README test parses the README's lines with it)."""
     parser = argparse.ArgumentParser(description="Fuse trained classifier runs with a classical model.")
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
     parser.add_argument("--classical", default="random_forest", help="a conf/classical/model option")
     parser.add_argument("--features", default="expert", help="a conf/classical/features option")
     parser.add_argument("--out", type=Path, help="write the Markdown table (and JSON beside it) here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     for flag, group in (("classical", "model"), ("features", "features")):
         offered = sorted(p.stem for p in (CONF_DIR / "classical" / group).glob("*.yaml"))
         if getattr(args, flag) not in offered:

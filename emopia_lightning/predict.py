@@ -37,13 +37,18 @@ def _line(result: dict) -> str:
     return f"{result['file']}: {result['prediction']} ({result['meaning']})  {shares}{halves_text}"
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This command's arguments (the README test parses the README's lines with it)."""
     parser = argparse.ArgumentParser(description="Predict the emotion of MIDI files.")
     parser.add_argument("model", help="a .skops classical model, a Lightning checkpoint, or a run folder")
     parser.add_argument("files", nargs="+")
     parser.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
-    args = parser.parse_args(argv)
+    return parser
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     model = load_emotion_model(args.model)
     results, failed = [], 0
     for path in args.files:

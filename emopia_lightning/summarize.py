@@ -129,14 +129,19 @@ def to_markdown(rows: list[dict], group: list[str], metrics: tuple[str, ...] = M
     return "\n".join(lines) + "\n"
 
 
-@one_line_errors
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """This command's arguments (the README test parses the README's lines with it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dirs", type=Path, nargs="+", help="one or more multirun folders, pooled")
     parser.add_argument("--group", nargs="*", default=["task"], help="override keys that define a row")
     parser.add_argument("--metrics", nargs="*", default=list(METRICS), help="metrics to tabulate")
     parser.add_argument("--out", type=Path, help="Markdown file to write (JSON beside it)")
-    args = parser.parse_args()
+    return parser
+
+
+@one_line_errors
+def main() -> None:
+    args = build_parser().parse_args()
     if args.out:
         writable_folder(args.out.parent)
     jobs = [job for sweep_dir in args.sweep_dirs for job in read_jobs(sweep_dir)]

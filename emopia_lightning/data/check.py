@@ -72,13 +72,18 @@ def _print(result: dict) -> None:
         print(f"repaired {name}: {'; '.join(repairs)}")
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This command's arguments (the README test parses the README's lines with it)."""
     parser = argparse.ArgumentParser(description="What an EMOPIA data folder holds.")
     default = default_root()
     parser.add_argument("root", nargs="?", default=default, help=f"a folder or zip (default: {default})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     result = check(args.root)
     if args.json:
         print(json.dumps(result, indent=2))

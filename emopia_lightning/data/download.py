@@ -25,11 +25,16 @@ def download(folder: str) -> Path:
     return root
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This command's arguments (the README test parses the README's lines with it)."""
     parser = argparse.ArgumentParser(description="Download EMOPIA (needs the internet).")
     parser.add_argument("folder", help="where to put it")
-    args = parser.parse_args(argv)
+    return parser
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     print(f"EMOPIA is in {download(args.folder)}; set EMOPIA_ROOT to that folder")
     return 0
 
