@@ -1,11 +1,12 @@
 """Musical metrics of one segment, real or generated, so the two can be compared.
 
 A segment is a (steps, pitches, 2) piece (``data.segment_layout``); its notes are those the MIDI
-writer writes (``piece_notes``: onsets, ends, velocities). Five metrics are muspy's, computed on
-those notes. The empty-beat rate and groove consistency follow muspy's formulas but over the whole
-segment: muspy's versions end at the last note's end (and add a beat or bar past it when a note ends
-on a boundary), which would score a segment with a quiet second half as full. The MuseGAN metrics
-(Dong et al., 2018) are per bar. A metric that needs notes is NaN for an empty segment.
+writer writes (``piece_notes``: onsets, ends, velocities). Four metrics are muspy's, computed on
+those notes; polyphony (muspy's definition), the bass line and triads read the sounding roll
+(``texture``). The empty-beat rate and groove consistency follow muspy's formulas but over the
+whole segment: muspy's versions end at the last note's end (and add a beat or bar past it when a
+note ends on a boundary), which would score a segment with a quiet second half as full. The MuseGAN
+metrics (Dong et al., 2018) are per bar. A metric that needs notes is NaN for an empty segment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import muspy
 import numpy as np
 
 from emopia_lightning.data.segment_layout import SOUNDING, PieceNotes, SegmentLayout, piece_notes
+from emopia_lightning.generator_evaluation.texture import bass_register, polyphony, triad_share
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,14 @@ REGISTRY: tuple[Metric, ...] = (
     Metric("pitch_range", lambda s: float(muspy.pitch_range(s.music)), "highest minus lowest MIDI pitch (muspy)"),
     Metric("pitch_classes_used", lambda s: float(muspy.n_pitch_classes_used(s.music)),
            "distinct pitch classes in the segment (muspy)"),
-    Metric("polyphony", lambda s: float(muspy.polyphony(s.music)),
-           "mean number of sounding pitches over steps where any sounds (muspy)", needs_notes=False),
+    Metric("polyphony", lambda s: polyphony(s.roll),
+           "mean number of sounding pitches over steps where any sounds (muspy's)", needs_notes=False),
+    Metric("bass_pitch", lambda s: bass_register(s.roll, s.layout.lowest_pitch)[0],
+           "mean MIDI pitch of the bass line (the lowest sounding note) over steps where any sounds"),
+    Metric("bass_spread", lambda s: bass_register(s.roll, s.layout.lowest_pitch)[1],
+           "standard deviation in semitones of the bass line over steps where any sounds"),
+    Metric("triad_share", lambda s: triad_share(s.roll, s.layout.lowest_pitch),
+           "share of steps where any note sounds that hold a major or minor triad"),
     Metric("scale_consistency", lambda s: float(muspy.scale_consistency(s.music)),
            "largest share of notes inside one major or minor scale (muspy)", needs_notes=False),
     Metric("pitch_class_entropy", lambda s: float(muspy.pitch_class_entropy(s.music)),
