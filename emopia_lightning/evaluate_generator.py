@@ -5,15 +5,17 @@ generates ``n`` segments per quadrant and has two judges of different kinds, eac
 segments only, name their quadrant: the feature judge (SVM + forest on expert features,
 ``evaluation.feature_judge``) and the CNN judge (``experiment=segment_judge``). Each judge is also
 scored on real held-out segments (its ceiling) beside chance (the floor), and where the judges
-disagree is reported. Musical metrics compare generated with real segments per quadrant. Writes
-``results.json``, ``report.md`` and PNGs to ``out``, and every generated segment as MIDI to
-``clips_dir``. ``fast=true`` judges emotion control only, with the feature judge (seconds; for a
-checkpoint taken during training).
+disagree is reported. Musical metrics compare generated with real segments per quadrant. Long
+pieces (``pieces.bars``, 32 and 64 bars) are judged window by window by every judge, and a
+two-sample test tells how easily their 4-bar windows are told from real ones (``realness``;
+``generator_evaluation.whole_pieces``). Writes ``results.json``, ``report.md`` and PNGs to ``out``,
+and every generated segment as MIDI to ``clips_dir``. ``fast=true`` judges emotion control only,
+with the feature judge (seconds; for a checkpoint taken during training): no long pieces and no
+realness test unless ``pieces.n`` or ``realness.enabled`` ask for them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -29,18 +31,12 @@ from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.errors import RequestError, one_line_errors, positive_count, writable_folder
-from emopia_lightning.generator_evaluation.coherence import (
-    clip_runs,
-    repeated_bar_share,
-    successive_agreement,
-)
 from emopia_lightning.generator_evaluation.comparisons import arousal_claim, per_quadrant_comparison
 from emopia_lightning.generator_evaluation.emotion_control import (
     SegmentSet,
     agreement,
     generated_segments,
     judged,
-    long_pieces,
     sparse_bar_share,
 )
 from emopia_lightning.generator_evaluation.emotion_scores import chance_scores
@@ -48,7 +44,10 @@ from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates,
 from emopia_lightning.generator_evaluation.judge import load_judge
 from emopia_lightning.generator_evaluation.music_metrics import METRICS, metric_table
 from emopia_lightning.generator_evaluation.report import write_report
+from emopia_lightning.generator_evaluation.whole_pieces import check as check_whole_pieces
+from emopia_lightning.generator_evaluation.whole_pieces import whole_pieces
 from emopia_lightning.project_root import PROJECT_ROOT
+from emopia_lightning.render.along_piece import plot_along_piece
 from emopia_lightning.render.confusion_matrix import plot_confusion_matrix
 from emopia_lightning.render.metric_distributions import plot_metric_distributions
 from emopia_lightning.render.midi import write_midi
@@ -159,6 +158,7 @@ def _check(cfg: DictConfig) -> None:
     positive_count("n", cfg.n)
     if cfg.real_part not in ("train", "val", "test"):
         raise RequestError(f"real_part must be train, val or test, got {cfg.real_part!r}")
+    check_whole_pieces(cfg)
 
 
 def _load_generator(path: str) -> Composer:
@@ -199,62 +199,31 @@ def evaluate(cfg: DictConfig) -> dict:
         "chance": chance_scores(held_out.quadrants),
         "sparse_bars": {part: sparse_bar_share(s.rolls, layout.steps_per_bar) for part, s in sets.items()},
     }
-    if cfg.pieces.n:
-        results["coherence"] = _coherence(cfg, generator, options, next(iter(judges.values())), real)
+    results.update(whole_pieces(cfg, generator, options, judges, real, sets["generated"]))
     out.mkdir(parents=True, exist_ok=True)
     if not cfg.fast:
-        results.update(_measure(cfg, out, emotion, {**sets, "held_out": held_out, "real": real}, layout))
+        results.update(_measure(cfg, out, results, {**sets, "held_out": held_out, "real": real}, layout))
     results["seconds"] = round(time.perf_counter() - started, 1)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(results, out / "report.md", _command())
     return results
 
 
-def _coherence(cfg: DictConfig, generator: Composer, options: dict, judge, real: SegmentSet) -> dict:
-    """Long pieces: successive segments' key and pitch-class agreement and the share of bars that
-    repeat the bar before (real clips; generated, and for a composer that chains phrases by a
-    continuity, with each of ``pieces.continuities`` too), and the judge's accuracy per segment
-    position."""
-    layout = generator.layout
-    order = np.argsort(real.clips, kind="stable")
-    real_runs = clip_runs(real.rolls[order], real.clips[order])
-    variants = {"generated": options}
-    if "continuity" in {f.name for f in dataclasses.fields(generator.options_type)}:
-        variants.update({f"continuity {c}": {**options, "continuity": c} for c in cfg.pieces.continuities})
-    chained = {
-        name: long_pieces(generator, cfg.pieces.n, cfg.pieces.bars, cfg.seed, chosen)
-        for name, chosen in variants.items()
-    }
-    rows = {"real clips": (real_runs, [np.concatenate(run) for run in real_runs])}
-    rows.update(
-        {
-            name: (list(pieces), [p.reshape(-1, *p.shape[2:]) for p in pieces])
-            for name, pieces in chained.items()
-        }
-    )
-    agreement = {
-        name: {**successive_agreement(runs, layout), "repeated_bars": repeated_bar_share(whole, layout.steps_per_bar)}
-        for name, (runs, whole) in rows.items()
-    }  # fmt: skip
-    pieces = chained["generated"]  # (4n, segments, steps, pitches, 2)
-    quadrants = np.repeat(np.arange(len(QUADRANTS)), cfg.pieces.n)
-    by_position = [
-        judged(judge, SegmentSet(pieces[:, k], quadrants))["accuracy"] for k in range(pieces.shape[1])
-    ]
-    return {"bars": cfg.pieces.bars, "n_per_quadrant": cfg.pieces.n,
-            "successive_segments": agreement, "judged_by_position": by_position}  # fmt: skip
-
-
 def _measure(
-    cfg: DictConfig, out: Path, emotion: dict, sets: dict[str, SegmentSet], layout: SegmentLayout
+    cfg: DictConfig, out: Path, results: dict, sets: dict[str, SegmentSet], layout: SegmentLayout
 ) -> dict:
     """The full report's parts beyond emotion control: metrics, the arousal claim, figures, clips."""
-    real = sets["real"]
+    real, emotion = sets["real"], results["emotion"]
     log.info("Measuring %d real and %d generated segments", len(real.rolls), len(sets["generated"].rolls))
     metrics = {
         name: metric_table(sets[name].rolls, layout, cfg.qualified_steps) for name in ("real", "generated")
     }
     figures = _figures(out, emotion, metrics, sets, cfg, layout)
+    if "along_piece" in results:
+        real_accuracy = {judge: parts["real"]["accuracy"] for judge, parts in emotion.items()}
+        figures["along_piece"] = plot_along_piece(
+            results["along_piece"], real_accuracy, QUADRANTS, out / "along_piece.png"
+        )
     if cfg.write_clips:
         _write_clips(sets["generated"], Path(cfg.clips_dir), layout)
     return {
@@ -299,6 +268,14 @@ def main(cfg: DictConfig) -> None:
             f"arousal {real['arousal_accuracy']:.3f} | chance 0.25"
         )
     print(f"Bars with under two notes: {results['sparse_bars']['generated']:.3f}")
+    if "realness" in results:
+        realness = results["realness"]
+        away = ", ".join(row["feature"] for row in realness["give_away"])
+        print(f"Realness: AUC {realness['auc']:.3f} (.5: like real music), given away by {away}")
+    for bars, along in results.get("along_piece", {}).items():
+        for name, scores in along["judges"].items():
+            print(f"{bars}-bar pieces, {name} judge: first window {scores['first']['accuracy']:.3f}, "
+                  f"last {scores['last']['accuracy']:.3f}, all windows {scores['all_windows']['accuracy']:.3f}")  # fmt: skip
     print(f"Report: {Path(cfg.out) / 'report.md'} ({results['seconds']:.0f} s)")
 
 

@@ -145,6 +145,7 @@ def evaluate_config(tmp_path, cache_dir, **values) -> DictConfig:
         "write_clips": True, "ablation_ckpt": None, "real_piano_rolls": True, "out": str(tmp_path / "report"),
         "clips_dir": str(tmp_path / "clips"), "feature_judge": TINY_FEATURE_JUDGE, "fast": False,
         "pieces": {"n": 2, "bars": 12, "continuities": [0.0]},
+        "realness": {"enabled": None, "real_parts": ["val", "test"], "trees": 20, "folds": 2, "top": 3},
         "paths": {"data_dir": str(emopia_root()), "cache_dir": str(cache_dir)},
     }  # fmt: skip
     return OmegaConf.create({**base, **values})

@@ -13,6 +13,7 @@ import numpy as np
 
 from emopia_lightning.composing.composer import compose
 from emopia_lightning.composing.request import quadrant_requests
+from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.rolls import notes_to_piece
 from emopia_lightning.data.segment_layout import ONSET
 from emopia_lightning.errors import RequestError
@@ -37,36 +38,49 @@ class SegmentSet:
     rolls: np.ndarray
     quadrants: np.ndarray
     clips: np.ndarray | None = None  # real segments: the corpus clip each was cut from, in order
+    notes: list[Notes] | None = None  # generated segments: each one's notes as written
 
 
-def composed_rolls(composer, requests, options=None) -> np.ndarray:
-    """(n, bars * steps, pitches, 2) pieces of requests of one length, in the composer's layout:
-    what the judges and the metrics read."""
+def composed(composer, requests, options=None) -> tuple[list[Notes], np.ndarray]:
+    """(each piece's notes, (n, bars * steps, pitches, 2) pieces) of requests of one length: the
+    notes as written (what the realness test reads) and the pieces in the composer's layout (what
+    the judges and the metrics read)."""
     layout = composer.layout
     notes = compose(composer, requests, options)
-    return np.stack(
+    rolls = np.stack(
         [notes_to_piece(n, layout, r.bars * layout.steps_per_bar) for n, r in zip(notes, requests)]
     )
+    return notes, rolls
 
 
 def generated_segments(composer, n: int, seed: int, options=None) -> SegmentSet:
     """``n`` segments (pieces of one segment's bars, not ended on a chord) asked for each quadrant,
     in quadrant order, seeds ``seed``.. ``seed + n - 1`` for each."""
     requests = quadrant_requests(n, composer.layout.bars, seed)
-    rolls = composed_rolls(composer, requests, {**dict(options or {}), "final_chord": False})
-    return SegmentSet(rolls, np.array([r.checked().quadrant for r in requests]))
+    notes, rolls = composed(composer, requests, {**dict(options or {}), "final_chord": False})
+    return SegmentSet(rolls, np.array([r.checked().quadrant for r in requests]), notes=notes)
 
 
-def long_pieces(composer, n: int, bars: int, seed: int, options=None) -> np.ndarray:
-    """(4n, segments, segment steps, pitches, 2): ``n`` pieces of ``bars`` bars asked for each
-    quadrant (in quadrant order), as their successive segments."""
+@dataclass
+class LongPieces:
+    """``n`` pieces of ``bars`` bars asked for each quadrant (in quadrant order): their notes and
+    their successive segments, (4n, segments, segment steps, pitches, 2)."""
+
+    bars: int
+    notes: list[Notes]
+    segments: np.ndarray
+    quadrants: np.ndarray
+
+
+def long_pieces(composer, n: int, bars: int, seed: int, options=None) -> LongPieces:
+    """``n`` pieces of ``bars`` bars asked for each quadrant, seeds ``seed``.. for each."""
     layout = composer.layout
     if bars % layout.bars:
         raise RequestError(f"pieces.bars={bars} must be whole segments of {layout.bars} bars")
-    pieces = composed_rolls(
-        composer, quadrant_requests(n, bars, seed), {**dict(options or {}), "final_chord": False}
-    )
-    return pieces.reshape(len(pieces), bars // layout.bars, layout.segment_steps, *pieces.shape[2:])
+    requests = quadrant_requests(n, bars, seed)
+    notes, pieces = composed(composer, requests, {**dict(options or {}), "final_chord": False})
+    segments = pieces.reshape(len(pieces), bars // layout.bars, layout.segment_steps, *pieces.shape[2:])
+    return LongPieces(bars, notes, segments, np.array([r.checked().quadrant for r in requests]))
 
 
 def judged(judge: SegmentJudge, segments: SegmentSet) -> dict:

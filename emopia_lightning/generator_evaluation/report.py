@@ -7,6 +7,7 @@ from pathlib import Path
 from emopia_lightning.data.labels import QUADRANTS
 from emopia_lightning.generator_evaluation.comparisons import mean_overlap
 from emopia_lightning.generator_evaluation.music_metrics import METRICS
+from emopia_lightning.generator_evaluation.pieces_report import along_piece_lines, realness_lines
 
 
 def _number(value, digits: int = 3) -> str:
@@ -157,7 +158,7 @@ def write_report(results: dict, path: str | Path, command: str) -> Path:
         "",
         " ".join(f"![{name}]({file})" for name, file in figures.items() if name.startswith("confusion_")),
     ]
-    lines += _coherence_lines(results)
+    lines += _coherence_lines(results) + along_piece_lines(results) + realness_lines(results)
     if "metrics" not in results:  # fast=true: emotion control only
         path = Path(path)
         path.write_text("\n".join(lines) + "\n")
