@@ -9,6 +9,7 @@ from conftest import exit_status, make_midi
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.emotion_models import CheckpointModel, load_emotion_model
 from emopia_lightning.errors import CheckpointError
+from emopia_lightning.models.emotion_classifier import EmotionClassifier
 from emopia_lightning.predict import main
 
 
@@ -67,13 +68,27 @@ def test_refuses_checkpoints_that_would_run_foreign_code_or_are_not_ours(
     assert "not a loadable checkpoint" in capsys.readouterr().err
 
 
-def test_a_segment_judge_reads_every_segment_of_a_clip(segment_judge_run, real_clips, tmp_path, capsys):
+def test_a_segment_judge_reads_every_segment_of_a_clip_and_averages_their_answers(
+    segment_judge_run, real_clips, tmp_path, capsys, monkeypatch
+):
     stem, blob = next(iter(real_clips.items()))
     (tmp_path / f"{stem}.mid").write_bytes(blob)
     model = load_emotion_model(segment_judge_run)
-    notes = read_notes(blob)
-    views = model.datamodule.model_inputs(notes)  # one 4-bar segment starting at every bar
+    views = model.datamodule.model_inputs(read_notes(blob))  # one 4-bar segment starting at every bar
     layout = model.datamodule.layout
     assert views.shape[1:] == (layout.segment_steps, layout.n_pitches) and len(views) > 1
-    assert main([str(segment_judge_run), str(tmp_path / f"{stem}.mid")]) == 0
-    assert capsys.readouterr().out.startswith(f"{tmp_path / stem}.mid: Q")
+    # What the judge is given, and what it answers, on the way through predict.
+    given, answers, forward = [], [], EmotionClassifier.forward
+
+    def recorded(self, inputs, lengths):
+        logits = forward(self, inputs, lengths)
+        given.append(inputs.clone())
+        answers.append(torch.softmax(logits, dim=-1))
+        return logits
+
+    monkeypatch.setattr(EmotionClassifier, "forward", recorded)
+    assert main([str(segment_judge_run), str(tmp_path / f"{stem}.mid"), "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert len(given) == 1 and torch.equal(given[0], views)  # every segment, in one batch
+    shares = [result["probabilities"][q] for q in ("Q1", "Q2", "Q3", "Q4")]
+    assert shares == pytest.approx(answers[0].mean(dim=0).tolist(), abs=1e-4)  # their mean (4 places)

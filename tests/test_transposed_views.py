@@ -38,22 +38,32 @@ def test_notes_moved_off_the_piano_are_dropped():
     assert down.pitch.tolist() == [59, 106] and down.start_beat.tolist() == [1, 2]  # 20 is below A0
 
 
-class MeanPitchModel:
-    """P(first class) = mean pitch / 100: a hand-made model whose answer moves with the key."""
+class LowestPitchClassModel:
+    """A hand-made model that notes every clip it is asked about; P(first class) = the lowest
+    note's pitch class / 11, which no mean of shifts can stand in for."""
 
     task, class_names = "valence", ("negative", "positive")
 
+    def __init__(self):
+        self.asked: list[list[int]] = []
+
     def probabilities(self, notes: Notes) -> np.ndarray:
-        share = float(notes.pitch.mean()) / 100
+        self.asked.append(notes.pitch.tolist())
+        share = (int(notes.pitch.min()) % 12) / 11
         return np.array([share, 1 - share])
 
 
-def test_views_average_the_models_answers_over_the_shifts():
-    notes = Notes.from_beats([0, 1], [1, 2], [60, 70], [80, 80])  # mean pitch 65
-    assert TransposedViews(MeanPitchModel(), (0, 3)).probabilities(notes)[0] == pytest.approx(0.665)
-    assert TransposedViews(MeanPitchModel(), (-2, 2)).probabilities(notes)[0] == pytest.approx(0.65)
+def test_views_average_the_models_answers_over_exactly_the_clip_moved_by_each_shift():
+    notes = Notes.from_beats([0, 1], [1, 2], [60, 70], [80, 80])  # lowest pitch class 0 (C)
+    model = LowestPitchClassModel()
+    answer = TransposedViews(model).probabilities(notes)  # the default shifts, -2..2
+    assert model.asked == [[58, 68], [59, 69], [60, 70], [61, 71], [62, 72]]
+    assert answer[0] == pytest.approx((10 + 11 + 0 + 1 + 2) / 11 / 5)
+    model = LowestPitchClassModel()
+    assert TransposedViews(model, (0, 3)).probabilities(notes)[0] == pytest.approx((0 + 3) / 11 / 2)
+    assert model.asked == [[60, 70], [63, 73]]
     with pytest.raises(RequestError, match="view shifts"):
-        TransposedViews(MeanPitchModel(), ())
+        TransposedViews(LowestPitchClassModel(), ())
 
 
 def test_validation_reads_a_clips_start_and_the_whole_clip_view_every_window_of_that_length(
