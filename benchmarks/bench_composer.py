@@ -126,7 +126,7 @@ def main() -> None:
                 write_pieces(list(zip([request], notes)), tmp, wav=False, picture=None)
                 seconds.append(time.perf_counter() - started)
                 with torch.inference_mode():
-                    lengths.append(len(sample_tokens(composer.net, composer.vocabulary, True, [request],
+                    lengths.append(len(sample_tokens(composer.net, composer.token_layout, True, [request],
                                                      composer.options_type())[0]))  # fmt: skip
         print(f"one 32-bar piece after load ({args.ckpt}, 1 thread, guidance {composer.options_type().guidance}): "
               f"compose + MIDI median {statistics.median(seconds):.2f} s over 5 seeds, "

@@ -38,11 +38,14 @@ def corpus(tmp_path_factory, real_clips):
     )
 
 
-def tiny_composer(conditional: bool = True, context: int = 48, seed: int = 0) -> TransformerComposer:
+def tiny_composer(conditional: bool = True, context: int = 48, seed: int = 0,
+                  every_bar: bool = True) -> TransformerComposer:  # fmt: skip
     """An untrained composer: its tokens are nearly uniform, so pieces are long token runs."""
     torch.manual_seed(seed)
     net = DecoderTransformer(VOCABULARY.size, context=context, width=16, layers=1, heads=2, dropout=0.0)
-    return TransformerComposer(net, partial(torch.optim.AdamW, lr=1e-3), conditional=conditional).eval()
+    return TransformerComposer(
+        net, partial(torch.optim.AdamW, lr=1e-3), conditional=conditional, condition_every_bar=every_bar
+    ).eval()
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +134,7 @@ def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
     for guidance, valence in ((1.0, 0.0), (1.5, 0.0), (1.5, 1.0)):
         options = partial(composer.options_type, guidance=guidance, valence_guidance=valence)
         cached, uncached = (
-            sample_tokens(composer.net, VOCABULARY, True, requests, options(cache=c)) for c in (True, False)
+            sample_tokens(composer.net, composer.token_layout, True, requests, options(cache=c)) for c in (True, False)
         )
         for a, b in zip(cached, uncached):
             assert (
@@ -153,7 +156,7 @@ def test_a_piece_has_the_bars_and_tempo_asked_for_and_its_seed_alone_fixes_it(tm
     assert score.end() == 3 * 4 * score.ticks_per_quarter  # 3 bars, the final chord held to the end
     (cut,) = compose(composer, [request], {"final_chord": False})
     assert cut.end_beat.max() <= 3 * 4 and cut.start_beat.min() >= 0
-    tokens = sample_tokens(composer.net, VOCABULARY, True, [request], composer.options_type())[0]
+    tokens = sample_tokens(composer.net, composer.token_layout, True, [request], composer.options_type())[0]
     assert (tokens == VOCABULARY.bar).sum() == 3 and VOCABULARY.eos not in tokens
 
 
@@ -161,14 +164,15 @@ def test_a_composer_that_never_closes_a_bar_still_writes_the_bars_asked_for(monk
     composer = tiny_composer()
     forward = composer.net.forward
 
-    def never_a_bar_nor_the_end(ids, cache=None):
-        logits = forward(ids, cache)
-        logits[..., [VOCABULARY.bar, VOCABULARY.eos]] = -1e4
+    def never_a_bar_nor_the_end(ids, cache=None, padding=None):
+        logits = forward(ids, cache, padding)
+        # A bar is closed by its mark: here an emotion's condition token
+        logits[..., [VOCABULARY.eos, *composer.token_layout.marks().tolist()]] = -1e4
         return logits
 
     monkeypatch.setattr(composer.net, "forward", never_a_bar_nor_the_end)
     request = PieceRequest("Q3", 2, 120, 5).checked()
-    (tokens,) = sample_tokens(composer.net, VOCABULARY, True, [request], composer.options_type())
+    (tokens,) = sample_tokens(composer.net, composer.token_layout, True, [request], composer.options_type())
     starts = np.flatnonzero(tokens == VOCABULARY.bar)
     assert starts.tolist() == [0, MAX_BAR_TOKENS]  # each bar closed at the cap, then the piece ends
     assert len(tokens) == 2 * MAX_BAR_TOKENS
@@ -177,7 +181,7 @@ def test_a_composer_that_never_closes_a_bar_still_writes_the_bars_asked_for(monk
 def test_the_emotion_and_the_guidance_change_the_music_and_without_labels_the_emotion_cannot():
     composer, options = tiny_composer(), TransformerComposer.options_type()
     sad, happy = (PieceRequest(e, 2, 120, 0).checked() for e in ("sad", "happy"))
-    tokens = partial(sample_tokens, composer.net, VOCABULARY)
+    tokens = partial(sample_tokens, composer.net, composer.token_layout)
     assert not np.array_equal(tokens(True, [sad], options)[0], tokens(True, [happy], options)[0])
     guided = options.__class__(guidance=3.0)
     assert not np.array_equal(tokens(True, [sad], options)[0], tokens(True, [sad], guided)[0])

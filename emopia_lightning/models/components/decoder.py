@@ -20,11 +20,12 @@ class KVCache:
     """The keys and values every layer has seen so far, in buffers of the whole context (filled in
     place: growing them by concatenation cost more than the layers' arithmetic on a CPU)."""
 
-    def __init__(self, n_layers: int, context: int):
+    def __init__(self, n_layers: int, context: int, padding: torch.Tensor | None = None):
         self.context = context
         self.keys: list[torch.Tensor | None] = [None] * n_layers  # (B, heads, context, head width)
         self.values: list[torch.Tensor | None] = [None] * n_layers
         self.filled = [0] * n_layers
+        self.padding = padding  # (B,) padding tokens before each row's first token, or None
 
     def seen(self, layer: int = 0) -> int:
         """Steps cached for ``layer`` (all layers agree between forward passes)."""
@@ -41,11 +42,49 @@ class KVCache:
         self.filled[layer] = end
         return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
 
+    def put_rows(self, rows: torch.Tensor, other: KVCache) -> None:
+        """Replace ``rows``' cached steps by every step ``other`` holds (of as many rows), placed
+        to end where this cache's steps end, the steps before them padding."""
+        end, steps = self.filled[0], other.filled[0]
+        if self.padding is None:
+            self.padding = torch.zeros(self.keys[0].shape[0], dtype=torch.long, device=self.keys[0].device)
+        for layer in range(len(self.keys)):
+            self.keys[layer][rows, :, end - steps : end] = other.keys[layer][:, :, :steps]
+            self.values[layer][rows, :, end - steps : end] = other.values[layer][:, :, :steps]
+        self.padding[rows] = end - steps
+
+    def drop_front(self, steps: int) -> None:
+        """Forget the first ``steps`` steps of every row (padding that no row needs any more)."""
+        if not steps:
+            return
+        for layer in range(len(self.keys)):
+            kept = self.filled[layer] - steps
+            self.keys[layer][:, :, :kept] = self.keys[layer][:, :, steps : self.filled[layer]].clone()
+            self.values[layer][:, :, :kept] = self.values[layer][:, :, steps : self.filled[layer]].clone()
+            self.filled[layer] = kept
+        self.padding = self.padding - steps
+
     def keep(self, rows: torch.Tensor) -> None:
         """Only these batch rows from now on."""
         for layer in range(len(self.keys)):
             if self.keys[layer] is not None:
                 self.keys[layer], self.values[layer] = self.keys[layer][rows], self.values[layer][rows]
+        if self.padding is not None:
+            self.padding = self.padding[rows]
+
+
+def attention_mask(steps: int, past: int, padding: torch.Tensor | None) -> torch.Tensor | None:
+    """(B, 1, T, past + T) which keys each new query sees: itself and earlier steps, never a row's
+    left padding (a padding query sees only itself, so no row of the softmax is empty); None where
+    plain causal attention does (SDPA's fast path)."""
+    if padding is None or not bool(padding.any()):
+        if past and steps > 1:
+            return torch.ones(steps, past + steps, dtype=torch.bool).tril(past)
+        return None
+    query = torch.arange(past, past + steps, device=padding.device)[:, None]  # (T, 1)
+    key = torch.arange(past + steps, device=padding.device)[None, :]  # (1, S)
+    real = key[None] >= padding[:, None, None]  # (B, 1, S)
+    return ((key <= query)[None] & (real | (key == query)[None]))[:, None]  # (B, 1, T, S)
 
 
 class SelfAttention(nn.Module):
@@ -57,7 +96,10 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(width, 3 * width)
         self.out = nn.Linear(width, width)
 
-    def forward(self, x: torch.Tensor, layer: int, cache: KVCache | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, layer: int, cache: KVCache | None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """``mask`` (B or 1, 1, T, past + T): the keys each query sees (``attention_mask``); None:
+        causal."""
         batch, steps, width = x.shape  # (B, T, W)
         q, k, v = (
             self.qkv(x).view(batch, steps, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
@@ -66,9 +108,7 @@ class SelfAttention(nn.Module):
         if cache is not None:
             past = cache.seen(layer)
             k, v = cache.extend(layer, k, v)  # (B, H, past + T, W/H)
-        mask, causal = None, past == 0 and steps > 1
-        if past and steps > 1:  # new queries see every cached step and the new ones up to themselves
-            mask = torch.ones(steps, past + steps, dtype=torch.bool, device=x.device).tril(past)
+        causal = mask is None and past == 0 and steps > 1
         # Dropout on the attention weights makes SDPA fall back to its unfused path on a CPU
         # (1.7x slower a training step at 256 tokens, 2.2x at 512), so it is off by default.
         y = F.scaled_dot_product_attention(
@@ -89,8 +129,9 @@ class Block(nn.Module):
         # (Sequential for its parameter names, mlp.0 and mlp.2, which checkpoints hold.)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
 
-    def forward(self, x: torch.Tensor, layer: int, cache: KVCache | None) -> torch.Tensor:
-        x = x + self.attention(self.attention_norm(x), layer, cache)  # (B, T, W)
+    def forward(self, x: torch.Tensor, layer: int, cache: KVCache | None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        x = x + self.attention(self.attention_norm(x), layer, cache, mask)  # (B, T, W)
         grow, shrink = self.mlp[0], self.mlp[2]
         # Functional calls: a sampling step is a few small matrix products, where each module
         # call's overhead shows (one thread, batch 2).
@@ -119,20 +160,35 @@ class DecoderTransformer(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def new_cache(self) -> KVCache:
-        return KVCache(self.n_layers, self.context)
+    def new_cache(self, padding: torch.Tensor | None = None) -> KVCache:
+        """An empty cache; ``padding`` (B,) for rows that will be read left-padded."""
+        return KVCache(self.n_layers, self.context, padding)
 
-    def forward(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, cache: KVCache | None = None,
+                padding: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         """(B, T) ids -> (B, T, vocab) logits; with ``cache``, ``ids`` follow the cached steps."""
-        return self.hidden(ids, cache) @ self.embed.weight.T  # (B, T, vocab): the embedding, tied
+        return self.hidden(ids, cache, padding) @ self.embed.weight.T  # (B, T, vocab): the embedding, tied
 
-    def hidden(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        """(B, T) ids -> (B, T, W) the last block's normalised states (what the logits are read from)."""
+    def hidden(self, ids: torch.Tensor, cache: KVCache | None = None,
+               padding: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """(B, T) ids -> (B, T, W) the last block's normalised states (what the logits are read from).
+
+        ``padding`` (B,): each row starts with that many padding tokens (rows of different lengths
+        read together, as sampling does after a slide): no real token attends to them, and each
+        row's first real token is at position 0, as in training. With ``cache``, the cache's own
+        padding applies."""
         start = cache.seen() if cache is not None else 0
         if start + ids.shape[1] > self.context:
             raise ValueError(f"{start + ids.shape[1]} tokens exceed the context of {self.context}")
-        positions = torch.arange(start, start + ids.shape[1], device=ids.device)  # (T,)
+        if cache is not None:
+            padding = cache.padding
+        positions = torch.arange(start, start + ids.shape[1], device=ids.device)[None]  # (1, T)
+        if padding is not None:
+            positions = (positions - padding.to(ids.device)[:, None]).clamp(min=0)  # (B, T)
         x = self.dropout(self.embed(ids) + self.position(positions))  # (B, T, W)
+        mask = attention_mask(ids.shape[1], start, padding)
+        if mask is not None:
+            mask = mask.to(ids.device)
         for layer, block in enumerate(self.blocks):
-            x = block(x, layer, cache)
+            x = block(x, layer, cache, mask)
         return self.norm(x)

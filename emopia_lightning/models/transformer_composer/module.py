@@ -1,8 +1,11 @@
 """LightningModule: an emotion-conditioned decoder-only Transformer over REMI tokens.
 
-A training window (``data.composer_windows``) is read after its condition token: the quadrant, or
-"no emotion" with probability ``label_dropout`` (and always when ``conditional`` is false,
-``label_aug=false``), so that one model gives both halves of classifier-free guidance. The loss is
+A training window (``data.composer_windows``, REMI from a bar line) carries its condition: the
+quadrant, or "no emotion" with probability ``label_dropout`` (and always when ``conditional`` is
+false, ``label_aug=false``), so that one model gives both halves of classifier-free guidance. With
+``condition_every_bar`` the condition token stands in for every ``Bar`` token, so the emotion is
+restated at each bar line at no cost in length, and a plan can change it at any bar; without it
+(composers trained before it) the condition is read once, before the window. The loss is
 the next token's cross-entropy; ``val/loss`` is its mean per token over the validation songs'
 windows, with the true emotion (the checkpoint is chosen on it).
 """
@@ -24,6 +27,7 @@ from emopia_lightning.data.tokens import PAD_ID
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.sampling import TransformerOptions, compose_notes
+from emopia_lightning.models.transformer_composer.token_layout import TokenLayout
 
 
 def warmup_cosine(warmup_steps: int, total_steps: int, final_fraction: float) -> Callable[[int], float]:
@@ -40,6 +44,7 @@ def warmup_cosine(warmup_steps: int, total_steps: int, final_fraction: float) ->
 
 class TransformerComposer(pl.LightningModule, Composer):
     options_type = TransformerOptions
+    continues_prompts = True
 
     def __init__(
         self,
@@ -52,6 +57,9 @@ class TransformerComposer(pl.LightningModule, Composer):
         lr_final_fraction: float = 0.1,
         name: str = "transformer",
         task: str = "quadrant",
+        # False for composers trained before the emotion was restated at every bar (their
+        # checkpoints lack the setting); the configs set true.
+        condition_every_bar: bool = False,
     ):
         super().__init__()
         if task != "quadrant":
@@ -64,6 +72,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         self.net = net
         self.optimizer_factory = optimizer
         self.vocabulary = ComposerVocabulary(num_velocities)
+        self.token_layout = TokenLayout(self.vocabulary, bool(condition_every_bar))
         if net.embed.num_embeddings != self.vocabulary.size:
             raise RequestError(
                 f"the net reads {net.embed.num_embeddings} tokens, the vocabulary has {self.vocabulary.size}"
@@ -75,7 +84,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         return f"{self.hparams.name} ({kind})"
 
     def compose_notes(self, requests: Sequence[PieceRequest], options: TransformerOptions) -> list[Notes]:
-        return compose_notes(self.net, self.vocabulary, self.hparams.conditional, requests, options)
+        return compose_notes(self.net, self.token_layout, self.hparams.conditional, requests, options)
 
     # -- training -------------------------------------------------------------------------------
 
@@ -91,10 +100,15 @@ class TransformerComposer(pl.LightningModule, Composer):
         return conditions
 
     def _loss(self, batch, drop: bool) -> tuple[torch.Tensor, int]:
-        ids, _, quadrants = batch  # (B, T) PAD-padded windows, (B,) lengths, (B,) quadrants
-        inputs = torch.cat([self._conditions(quadrants, drop)[:, None], ids[:, :-1]], dim=1)  # (B, T)
-        targets = ids.masked_fill(ids == PAD_ID, IGNORE)  # (B, T): each input's next token
-        logits = self.net(inputs)  # (B, T, V)
+        ids, _, quadrants = batch  # (B, T) PAD-padded windows from a Bar, (B,) lengths, (B,) quadrants
+        conditions = self._conditions(quadrants, drop)[:, None]  # (B, 1)
+        if self.token_layout.condition_every_bar:
+            marked = torch.where(ids == self.vocabulary.bar, conditions, ids)  # (B, T)
+            inputs, targets = marked[:, :-1], marked[:, 1:]  # (B, T - 1) each
+        else:
+            inputs, targets = torch.cat([conditions, ids[:, :-1]], dim=1), ids  # (B, T) each
+        targets = targets.masked_fill(targets == PAD_ID, IGNORE)  # each input's next token
+        logits = self.net(inputs)  # (B, T', V)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)
         return loss, int((targets != IGNORE).sum())
 

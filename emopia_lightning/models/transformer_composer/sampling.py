@@ -1,27 +1,35 @@
-"""Sampling pieces from the Transformer composer: N bars exactly, seeded per request.
+"""Sampling pieces from the Transformer composer: N bars exactly, seeded per request, each bar in
+the emotion its request's plan gives it.
 
-Every request is one row, started by its condition and a Bar token. Each step:
+Every request is one row, started by its prompt (if any) and the mark of its first new bar. A bar
+is marked by its emotion's condition token where the composer restates the emotion at every bar
+(``condition_every_bar``; the layout that a change of emotion at a bar line needs), else by REMI's
+``Bar`` after one condition at the start. Each step:
 
 - the next token's logits, from the key-value cache (``cache=false`` recomputes the whole context
   each step: the same tokens, slower; the tests compare them);
-- classifier-free guidance with ``guidance`` g != 1: an unconditional row beside each request
-  ("no emotion", learnt through label dropout), and ``log p_u + g (log p_c - log p_u)``;
+- classifier-free guidance with ``guidance`` g != 1: an unconditional row ("no emotion", learnt
+  through label dropout) beside each request, and ``log p_u + g (log p_c - log p_u)``;
 - valence guidance with ``valence_guidance`` h > 0: a row conditioned on the quadrant of the same
   arousal and the other valence (Q1 <-> Q2, Q3 <-> Q4) beside each request, and ``+ h (log p_c -
   log p_m)``: a push away from the music of the other valence, where the emotion is hardest to hear;
+  each row's chance of closing the bar is that of its own next bar mark;
 - temperature, then top-p (the smallest set of tokens holding ``top_p`` of the probability);
 - one uniform draw from the request's own seeded generator picks the token (inverse CDF), so a
   piece does not depend on what else is sampled beside it (``RequestUniforms``).
 
-The end-of-piece token is allowed only in the last bar; the row stops there, or at the Bar token
-that would start bar N + 1. A bar that reaches ``MAX_BAR_TOKENS`` is closed with a Bar token, so a
-model that never writes one (an early checkpoint, a degenerate seed) still ends. A context longer
-than the model's keeps the condition and the latest half of the tokens (the cache is then rebuilt
-once).
+The end-of-piece token is allowed only in the last bar; the row stops there, or at the bar mark
+that would start bar N + 1. A bar that reaches ``MAX_BAR_TOKENS`` is closed, so a model that never
+closes one (an early checkpoint, a degenerate seed) still ends. A context that outgrows the model's
+slides at a bar line: each row keeps its latest whole bars that fit in half the context, so it
+still starts with the condition, at a bar line, as every training window does (rows then differ in
+length and are read left-padded; the cache is rebuilt once).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,13 +37,16 @@ import numpy as np
 import torch
 
 from emopia_lightning.composing.composer import ComposeOptions, in_range
-from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.composing.request import BEATS_PER_BAR, PieceRequest
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
-from emopia_lightning.data.labels import valence_mirror
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.tokens import MASK_ID, PAD_ID
 from emopia_lightning.errors import RequestError
-from emopia_lightning.models.components.decoder import DecoderTransformer, KVCache
+from emopia_lightning.models.components.decoder import DecoderTransformer
+from emopia_lightning.models.transformer_composer.context import RequestUniforms, SamplingContext
+from emopia_lightning.models.transformer_composer.token_layout import TokenLayout, bar_conditions, opening
+
+log = logging.getLogger(__name__)
 
 ROWS_PER_BATCH = 256  # requests sampled together (their caches share one buffer)
 MAX_BAR_TOKENS = 512  # EMOPIA's longest bar is 296 tokens (Bar to Bar, all 1,078 clips)
@@ -73,81 +84,42 @@ def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor) -> 
     return order.gather(1, picked.clamp(max=probs.shape[1] - 1)).squeeze(1)  # (B,)
 
 
-class SamplingContext:
-    """The tokens each row's model sees, with its cache; both ways of computing agree."""
-
-    def __init__(self, net: DecoderTransformer, start: torch.Tensor, use_cache: bool):
-        self.net, self.use_cache = net, use_cache
-        self.tokens = start  # (rows, t)
-        self.cache: KVCache | None = None
-
-    def logits(self) -> torch.Tensor:
-        """(rows, V) logits of the next token."""
-        if not self.use_cache:
-            return self.net(self.tokens)[:, -1]
-        if self.cache is None:
-            self.cache = self.net.new_cache()
-            return self.net(self.tokens, self.cache)[:, -1]
-        return self.net(self.tokens[:, -1:], self.cache)[:, -1]
-
-    def append(self, tokens: torch.Tensor) -> None:
-        self.tokens = torch.cat([self.tokens, tokens[:, None]], dim=1)
-        if self.tokens.shape[1] > self.net.context:  # keep the condition and the latest half
-            kept = self.net.context // 2
-            self.tokens = torch.cat([self.tokens[:, :1], self.tokens[:, -kept:]], dim=1)
-            self.cache = None
-
-    def keep(self, rows: torch.Tensor) -> None:
-        """Only these rows from now on (finished pieces stop costing: attention over a long cache
-        is most of a step's time)."""
-        self.tokens = self.tokens[rows]
-        if self.cache is not None:
-            self.cache.keep(rows)
-
-
-class RequestUniforms:
-    """Each request's own stream of uniform draws, one per token it samples, from its seeded
-    generator in blocks (one draw a step per row cost more than the network on one core)."""
-
-    BLOCK = 512
-
-    def __init__(self, seeds: Sequence[int]):
-        self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-        self.table = torch.empty(len(seeds), 0)  # (requests, drawn so far)
-        self.used = torch.zeros(len(seeds), dtype=torch.long)
-
-    def next(self, rows: torch.Tensor) -> torch.Tensor:
-        """(n,) the next uniform of each request in ``rows``."""
-        if int(self.used[rows].max()) >= self.table.shape[1]:
-            block = torch.stack([torch.rand(self.BLOCK, generator=g) for g in self.generators])
-            self.table = torch.cat([self.table, block], dim=1)  # (requests, drawn + BLOCK)
-        uniform = self.table[rows, self.used[rows]]
-        self.used[rows] += 1
-        return uniform
-
-
-def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, conditional: bool,
+def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: bool,
                   requests: Sequence[PieceRequest], options: TransformerOptions) -> list[np.ndarray]:  # fmt: skip
-    """The REMI token ids of each checked request, ``bars`` bars each (see the module docstring)."""
+    """The REMI token ids of each checked request's new bars, ``bars`` of them, each opened by a
+    Bar (see the module docstring)."""
+    vocabulary = layout.vocabulary
     device = next(net.parameters()).device
-    guided = conditional and options.guidance != 1.0
-    mirrored = conditional and options.valence_guidance > 0
-    # The context's rows: each request's condition, then (guided) no emotion for each, then
-    # (mirrored) each one's mirrored quadrant; every group in the requests' order.
-    groups = [[vocabulary.condition(r.quadrant if conditional else None) for r in requests]]
-    if guided:
-        groups.append([vocabulary.condition(None)] * len(requests))
-    if mirrored:
-        groups.append([vocabulary.condition(valence_mirror(r.quadrant)) for r in requests])
-    conditions = torch.tensor(groups).flatten()  # (groups * requests,)
-    start = torch.stack([conditions, torch.full_like(conditions, vocabulary.bar)], dim=1)  # (rows, 2)
-    context = SamplingContext(net, start.to(device), options.cache)
+    groups = ["asked"]
+    if conditional and options.guidance != 1.0:
+        groups.append("none")
+    if conditional and options.valence_guidance > 0:
+        groups.append("mirrored")
+    if not layout.condition_every_bar and any(r.then is not None for r in requests):
+        raise RequestError(
+            "this composer hears the emotion at the start only (an older token layout) and cannot "
+            "turn it; retrain it (make run) for an emotion that turns"
+        )
+    n = len(requests)
+    per_request = [bar_conditions(vocabulary, conditional, r, groups) for r in requests]
+    # marks[g, r, k]: row group g's mark of request r's bar k (a condition, or Bar)
+    longest = max(len(c[0]) for c in per_request)
+    marks = torch.full((len(groups), n, longest), vocabulary.bar, dtype=torch.long)
+    for r, conditions in enumerate(per_request):
+        marks[:, r, : len(conditions[0])] = torch.tensor(conditions)
+    openings = [opening(vocabulary, r) for r in requests]
+    context = SamplingContext(
+        net,
+        [layout.row(openings[r], per_request[r][g]) for g in range(len(groups)) for r in range(n)],
+        options.cache, layout.marks(), head=0 if layout.condition_every_bar else 1,
+    )  # fmt: skip
     uniforms = RequestUniforms([r.seed for r in requests])
-    rows = torch.arange(len(requests))  # the request of each row of a group
-    alive = torch.ones(len(requests), dtype=torch.bool)  # rows whose piece is still being written
+    rows = torch.arange(n)  # the request of each row of a group
+    alive = torch.ones(n, dtype=torch.bool)  # rows whose piece is still being written
     bars_wanted = torch.tensor([r.bars for r in requests])
-    bars_begun = torch.ones(len(requests), dtype=torch.long)
-    bar_lengths = torch.ones(len(requests), dtype=torch.long)  # tokens in each row's current bar
+    bars_begun = torch.ones(n, dtype=torch.long)  # new bars begun
+    prompt_bars = torch.tensor([r.prompt_bars for r in requests])
+    bar_lengths = torch.ones(n, dtype=torch.long)  # tokens in each row's current bar
     pieces: list[list[int]] = [[vocabulary.bar] for _ in requests]
     # forbidden[0]: before a piece's last bar (no end token yet); forbidden[1]: in its last bar
     forbidden = torch.zeros(2, vocabulary.size, dtype=torch.bool)
@@ -155,13 +127,17 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
     forbidden[0, vocabulary.eos] = True
     forbidden = forbidden.to(device)
     while alive.any():
-        n = len(rows)
-        every = torch.log_softmax(context.logits().float(), dim=-1).view(len(groups), n, -1)  # (G, n, V)
+        live = len(rows)
+        every = torch.log_softmax(context.logits().float(), dim=-1).view(len(groups), live, -1)  # (G, n, V)
+        next_marks = marks[:, rows, (prompt_bars + bars_begun)[rows]]  # (G, n): each row's next bar mark
+        if layout.condition_every_bar:  # a row closes its bar with its own next mark's chance
+            every[..., vocabulary.bar] = every.gather(2, next_marks[..., None].to(device)).squeeze(2)
         log_probs = conditioned = every[0]  # (n, V)
-        if guided:
-            log_probs = every[1] + options.guidance * (conditioned - every[1])
-        if mirrored:
-            log_probs = log_probs + options.valence_guidance * (conditioned - every[-1])
+        if "none" in groups:
+            unconditioned = every[groups.index("none")]
+            log_probs = unconditioned + options.guidance * (conditioned - unconditioned)
+        if "mirrored" in groups:
+            log_probs = log_probs + options.valence_guidance * (conditioned - every[groups.index("mirrored")])
         in_last_bar = bars_begun[rows] >= bars_wanted[rows]  # (n,)
         log_probs = (log_probs / options.temperature).masked_fill(
             forbidden[in_last_bar.long().to(device)], -torch.inf
@@ -176,10 +152,15 @@ def sample_tokens(net: DecoderTransformer, vocabulary: ComposerVocabulary, condi
             if going:
                 pieces[request].append(token)
         bars_begun[rows] += (bar & alive).long()
-        context.append(tokens.repeat(len(groups)).to(device))
-        if (~alive).sum() * 8 >= n:  # drop finished rows now and then: copying the cache costs too
+        read = (
+            torch.where(bar, next_marks, tokens)
+            if layout.condition_every_bar
+            else tokens.repeat(len(groups), 1)
+        )
+        context.append(read.flatten())  # (G * n,) group-major, as the rows are
+        if (~alive).sum() * 8 >= live:  # drop finished rows now and then: copying the cache costs too
             going = torch.nonzero(alive).flatten()
-            context.keep(torch.cat([going + group * n for group in range(len(groups))]))
+            context.keep(torch.cat([going + group * live for group in range(len(groups))]))
             rows, alive = rows[going], alive[going]
     return [np.array(piece) for piece in pieces]
 
@@ -195,12 +176,45 @@ def tokens_to_notes(ids: np.ndarray, vocabulary: ComposerVocabulary, qpm: float)
     return Notes.from_beats(start, start + notes["duration"] / ticks, notes["pitch"], notes["velocity"], qpm)
 
 
-def compose_notes(net: DecoderTransformer, vocabulary: ComposerVocabulary, conditional: bool,
+def longest_silence(notes: Notes, end_beat: float) -> float:
+    """The longest stretch in beats with no note sounding, from beat 0 to ``end_beat``."""
+    if not len(notes):
+        return end_beat
+    order = np.argsort(notes.start_beat)
+    starts, ends = notes.start_beat[order], np.maximum.accumulate(notes.end_beat[order])
+    gaps = np.concatenate([[starts[0]], starts[1:] - ends[:-1], [end_beat - ends[-1]]])
+    return float(gaps.max())
+
+
+MAX_TRIES = 4  # samplings of a piece that came out empty or with a silent stretch
+
+
+def compose_notes(net: DecoderTransformer, layout: TokenLayout, conditional: bool,
                   requests: Sequence[PieceRequest], options: TransformerOptions) -> list[Notes]:  # fmt: skip
-    """Each request's notes, sampled ``ROWS_PER_BATCH`` requests at a time."""
-    notes = []
-    for first in range(0, len(requests), ROWS_PER_BATCH):
-        batch = requests[first : first + ROWS_PER_BATCH]
-        for request, ids in zip(batch, sample_tokens(net, vocabulary, conditional, batch, options)):
-            notes.append(tokens_to_notes(ids, vocabulary, request.qpm))
+    """Each request's new notes, sampled ``ROWS_PER_BATCH`` requests at a time. A piece with no
+    note, or silent for more than a bar, is sampled again from its seed's next stream (so the same
+    request still gives the same piece), up to ``MAX_TRIES`` times, and the log says so."""
+    notes: list[Notes | None] = [None] * len(requests)
+    todo = list(range(len(requests)))
+    for attempt in range(MAX_TRIES):
+        tried = [_reseeded(requests[i], attempt) for i in todo]
+        for first in range(0, len(tried), ROWS_PER_BATCH):
+            batch = tried[first : first + ROWS_PER_BATCH]
+            for index, request, ids in zip(
+                todo[first:], batch, sample_tokens(net, layout, conditional, batch, options)
+            ):
+                notes[index] = tokens_to_notes(ids, layout.vocabulary, request.qpm)
+        beats = BEATS_PER_BAR
+        todo = [i for i in todo if longest_silence(notes[i], requests[i].bars * beats) > beats]
+        if not todo:
+            break
+        log.warning(
+            "%d of %d pieces came out empty or silent for over a bar; sampling them again (try %d of %d)",
+            len(todo), len(requests), attempt + 2, MAX_TRIES,
+        )  # fmt: skip
     return notes
+
+
+def _reseeded(request: PieceRequest, attempt: int) -> PieceRequest:
+    """The request on its seed's ``attempt``-th stream (the seed itself first)."""
+    return request if not attempt else dataclasses.replace(request, seed=request.seed + (attempt << 32))
