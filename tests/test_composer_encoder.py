@@ -2,6 +2,8 @@
 composer's exact weights, reads a real clip as the composer does, trains and predicts alone, and
 refuses a composer whose songs include its test songs."""
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -65,16 +67,27 @@ def test_the_classifier_starts_from_the_composer_and_reads_a_real_clip_as_it_doe
 def test_fine_tuning_trains_tests_and_its_checkpoint_predicts_without_the_composer(
     tmp_path, cache_dir, composer_checkpoint, real_clips
 ):
-    metrics = train(finetune_config(tmp_path, cache_dir, composer_checkpoint, *ONE_BATCH))
+    # Fine-tune from a copy of the composer's run, then remove the copy: the checkpoint alone must do.
+    composer_run = shutil.copytree(composer_checkpoint, tmp_path / "composer")
+    metrics = train(finetune_config(tmp_path, cache_dir, composer_run, *ONE_BATCH))
     assert {"val/acc", "test/acc"} <= metrics.keys() and 0 <= metrics["test/acc"] <= 1
-    network, _ = load_model(
-        tmp_path / "finetune" / "checkpoints" / "last.ckpt", EmotionClassifier, "classifier"
-    )
+    checkpoint = tmp_path / "finetune" / "checkpoints" / "last.ckpt"
+    trained = torch.load(checkpoint, weights_only=True)["state_dict"]
+    shutil.rmtree(composer_run)
+    network, _ = load_model(checkpoint, EmotionClassifier, "classifier")
     assert isinstance(network.net, ComposerEncoderClassifier)
-    shares = CheckpointModel(tmp_path / "finetune" / "checkpoints" / "last.ckpt").probabilities(
-        read_notes(next(iter(real_clips.values())))
-    )
-    assert shares.shape == (4,) and np.isclose(shares.sum(), 1.0, atol=1e-5)
+    rebuilt = network.state_dict()
+    assert rebuilt.keys() == trained.keys() and all(torch.equal(rebuilt[k], trained[k]) for k in trained)
+    # The weights are the fine-tuned ones, not the composer's: one batch of training moved them.
+    composer, _ = load_model(chosen_checkpoint(composer_checkpoint), TransformerComposer, "composer")
+    encoder = network.net.encoder.state_dict()
+    assert any(not torch.equal(encoder[k], v) for k, v in composer.net.state_dict().items())
+    notes = read_notes(next(iter(real_clips.values())))
+    model = CheckpointModel(checkpoint)
+    inputs = model.datamodule.model_inputs(notes)
+    with torch.no_grad():
+        expected = torch.softmax(network(inputs, torch.full((len(inputs),), inputs.shape[1])), dim=-1)
+    np.testing.assert_allclose(model.probabilities(notes), expected.mean(dim=0).numpy(), atol=1e-6)
 
 
 def test_a_composer_that_read_the_test_songs_is_refused(tmp_path, cache_dir, composer_checkpoint):
