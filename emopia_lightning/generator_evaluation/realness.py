@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from emopia_lightning.data.cache import cache_key, entry_dir, write_entry
 from emopia_lightning.data.labels import parse_clip_name
 from emopia_lightning.data.notes import read_notes
-from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.data.source import EmopiaSource, locate_emopia
 from emopia_lightning.data.splits import PARTS, official_split
 from emopia_lightning.errors import InputFileError, RequestError
 from emopia_lightning.generator_evaluation.window_features import FPS, WINDOW_FEATURES, pieces_windows
@@ -66,17 +66,8 @@ def real_windows(
         saved = np.load(folder / "windows.npz", allow_pickle=False)
         return Windows(saved["features"], saved["groups"].astype(object))
     stems = sorted(source.members)
-    labels = [parse_clip_name(stem) for stem in stems]
-    split = official_split(labels, source.split_csvs)
-    chosen = sorted(int(i) for part in parts for i in split.part(part))
-    clips, songs = [], []
-    for i in chosen:
-        try:
-            clips.append(read_notes(source.read(stems[i])))
-        except InputFileError:  # the corpus names such files when it is read; here they add no window
-            continue
-        songs.append(f"song {labels[i].song_id}")
-    windows = Windows(*pieces_windows(clips, songs, bars))
+    split = official_split([parse_clip_name(stem) for stem in stems], source.split_csvs)
+    windows = clip_windows(source, [stems[i] for part in parts for i in split.part(part)], bars)
     if folder is not None:
 
         def write(staging: Path) -> None:
@@ -85,6 +76,21 @@ def real_windows(
 
         write_entry(folder, write)
     return windows
+
+
+def clip_windows(source: EmopiaSource, stems: Sequence[str], bars: int = 4, transform=None) -> Windows:
+    """Windows of the clips ``stems`` of ``source``, grouped by song; ``transform(notes)`` changes
+    each clip's notes first (a test's shuffled pitches). An unreadable clip adds no window (the
+    corpus names such files when it is read)."""
+    clips, songs = [], []
+    for stem in sorted(stems):
+        try:
+            notes = read_notes(source.read(stem))
+        except InputFileError:
+            continue
+        clips.append(notes if transform is None else transform(notes))
+        songs.append(f"song {parse_clip_name(stem).song_id}")
+    return Windows(*pieces_windows(clips, songs, bars))
 
 
 def _forest(trees: int, seed: int) -> RandomForestClassifier:

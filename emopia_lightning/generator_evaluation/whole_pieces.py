@@ -14,7 +14,7 @@ from omegaconf import DictConfig, ListConfig
 from emopia_lightning.errors import RequestError
 from emopia_lightning.generator_evaluation.along_piece import along_piece, coherence
 from emopia_lightning.generator_evaluation.emotion_control import LongPieces, SegmentSet, long_pieces
-from emopia_lightning.generator_evaluation.realness import Windows, real_windows, two_sample_test
+from emopia_lightning.generator_evaluation.realness import REAL_PARTS, Windows, real_windows, two_sample_test
 from emopia_lightning.generator_evaluation.window_features import pieces_windows
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,12 @@ def check(cfg: DictConfig) -> None:
     """Refuse bad whole-piece options before any work."""
     pieces_per_quadrant(cfg)
     piece_lengths(cfg)
-    realness_on(cfg)
+    parts = list(cfg.realness.real_parts)
+    if realness_on(cfg) and (not parts or not set(parts) <= set(REAL_PARTS)):
+        raise RequestError(
+            f"realness.real_parts must be some of {', '.join(REAL_PARTS)} (held-out songs, never the "
+            f"training songs a composer learnt from), got {parts}"
+        )
 
 
 def whole_pieces(cfg: DictConfig, generator, options: dict, judges: dict, real: SegmentSet,

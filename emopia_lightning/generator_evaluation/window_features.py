@@ -35,6 +35,7 @@ WINDOW_FEATURES: dict[str, str] = {
     "long_note_share": f"share of notes sounding {LONG_S:g} s or longer",
     "chord_size": f"notes struck together (within {TOGETHER_S:g} s), mean over strikes",
     "chord_clash": "share of strikes of two or more pitch classes with two a semitone apart",
+    "chord_triad_fit": "share of a strike's pitch classes inside its best-fitting triad, mean over strikes of two or more",
     "triad_share": "share of sounding frames that hold a major or minor triad",
     "bass_pitch": "bass line (lowest sounding note): mean MIDI pitch",
     "bass_spread": "bass line: standard deviation in semitones",
@@ -107,16 +108,18 @@ def _note_interval(notes: Notes) -> float:
     return float(np.abs(np.diff(pitches)).mean())
 
 
-def _strikes(notes: Notes) -> tuple[float, float]:
-    """(notes a strike, share of chords with a semitone clash): a strike is the notes struck
-    within TOGETHER_S of the one before; a chord, a strike of two or more pitch classes."""
+def _strikes(notes: Notes) -> tuple[float, float, float]:
+    """(notes a strike, share of chords with a semitone clash, chords' triad fit): a strike is the
+    notes struck within TOGETHER_S of the one before; a chord, a strike of two or more pitch classes."""
     order = np.argsort(notes.start_s, kind="stable")
     strike = np.concatenate([[0], np.cumsum(np.diff(notes.start_s[order]) > TOGETHER_S)])  # (notes,)
     classes = np.zeros((strike[-1] + 1, 12), dtype=bool)
     classes[strike, notes.pitch[order] % 12] = True
     chords = classes[classes.sum(axis=1) >= 2]
     clash = (chords & np.roll(chords, -1, axis=1)).any(axis=1)
-    return len(notes) / len(classes), float(clash.mean()) if len(chords) else math.nan
+    if not len(chords):
+        return len(notes) / len(classes), math.nan, math.nan
+    return len(notes) / len(classes), float(clash.mean()), _triad_fit(chords)
 
 
 TRIADS = np.array(
@@ -170,7 +173,7 @@ def _window(roll: np.ndarray, notes: Notes, lengths: np.ndarray, seconds: float)
             velocity_spread=float(velocity.std()), pitch_class_entropy=_entropy(notes.pitch.astype(np.int64)),
             note_interval=_note_interval(notes),
         )  # fmt: skip
-        values["chord_size"], values["chord_clash"] = _strikes(notes)
+        values["chord_size"], values["chord_clash"], values["chord_triad_fit"] = _strikes(notes)
     return values
 
 
