@@ -40,6 +40,11 @@ def test_every_metric_of_a_hand_built_segment():
             "pitch_range": 7,
             "pitch_classes_used": 3,
             "polyphony": 7 / 6,  # steps 0-3: one pitch, step 4: two, step 5: one
+            "bass_pitch": (4 * 60 + 64 + 67) / 6,  # the lowest sounding: C4 x 4, E4, G4
+            "bass_spread": math.sqrt(
+                (4 * (60 - 371 / 6) ** 2 + (64 - 371 / 6) ** 2 + (67 - 371 / 6) ** 2) / 6
+            ),
+            "triad_share": 0.0,  # C4 is gone before E4 and G4 sound
             "scale_consistency": 1.0,  # C, E, G lie in C major
             "pitch_class_entropy": math.log2(3),
             "empty_beat_rate": 14 / 16,  # sound in beats 1 and 2 only
@@ -67,7 +72,8 @@ def test_an_empty_segment_has_no_note_metrics_and_is_all_empty():
     values = segment_metrics(_roll(), FMT)
     assert values["note_density"] == 0 and values["empty_beat_rate"] == 1 and values["empty_bars"] == 1
     for name in ("mean_pitch", "pitch_range", "polyphony", "scale_consistency", "qualified_note_rate",
-                 "mean_velocity", "velocity_spread", "long_note_rate"):  # fmt: skip
+                 "mean_velocity", "velocity_spread", "long_note_rate", "bass_pitch", "bass_spread",
+                 "triad_share"):  # fmt: skip
         assert math.isnan(values[name]), name
 
 
@@ -83,6 +89,51 @@ def test_scale_groove_and_pitch_classes_on_chromatic_and_repeated_bars():
     octaves = _roll(1, [(0, 8, C4 + octave, 80) for octave in (0, 12, 24)])
     values = segment_metrics(octaves, FMT)
     assert values["pitch_classes_used"] == 1 and values["pitch_range"] == 24 and values["polyphony"] == 3
+
+
+def test_bass_line_and_triads_of_hand_built_chords():
+    a3, d4 = 57 - 22, 62 - 22
+    # C major (C4 E4 G4) for 4 steps, A minor over A3 (A3 C4 E4) for 2, C4 D4 G4 (no triad) for 2.
+    chords = [(0, 4, (C4, E4, G4)), (4, 2, (a3, C4, E4)), (6, 2, (C4, d4, G4))]
+    roll = _roll(
+        notes=[(start, length, column, 80) for start, length, columns in chords for column in columns]
+    )
+    values = segment_metrics(roll, FMT)
+    assert values["triad_share"] == 6 / 8 and values["polyphony"] == 3
+    assert values["bass_pitch"] == (6 * 60 + 2 * 57) / 8
+    assert values["bass_spread"] == pytest.approx(math.sqrt((6 * 0.75**2 + 2 * 2.25**2) / 8))
+    # A triad spread over octaves, other notes beside it, still holds one; a lone fifth does not.
+    spread = _roll(1, [(0, 4, C4 - 12, 80), (0, 4, E4 + 12, 80), (0, 4, G4, 80), (0, 4, d4, 80)])
+    fifth = _roll(1, [(0, 4, C4, 80), (0, 4, G4, 80)])
+    assert (
+        segment_metrics(spread, FMT)["triad_share"] == 1 and segment_metrics(fifth, FMT)["triad_share"] == 0
+    )
+
+
+def _bass_and_triads_by_hand(roll: np.ndarray) -> tuple[float, float, float]:
+    """(bass mean, bass spread, triad share) of a (time, 128) roll, one frame at a time in sets."""
+    bass, triads = [], 0
+    for frame in roll:
+        pitches = np.flatnonzero(frame)
+        if not len(pitches):
+            continue
+        bass.append(pitches.min())
+        classes = {int(p) % 12 for p in pitches}
+        triads += any(
+            {r, (r + 7) % 12} <= classes and ({(r + 3) % 12, (r + 4) % 12} & classes) for r in range(12)
+        )
+    return float(np.mean(bass)), float(np.std(bass)), triads / len(bass)
+
+
+def test_bass_and_triads_agree_with_muspy_s_piano_roll_of_our_midi(tmp_path, real_clips):
+    spec = BeatRollSpec.of(FMT)
+    for stem, blob in list(real_clips.items())[:4]:
+        segment = cut_segments(spec.render(read_notes(blob)), 16, 4)[0].reshape(64, 84, 2)
+        music = muspy.read_midi(write_midi(segment, tmp_path / f"{stem}.mid", FMT))
+        roll = muspy.to_pianoroll_representation(music, encode_velocity=False)  # (ticks, 128)
+        values = segment_metrics(segment, FMT)
+        ours = (values["bass_pitch"], values["bass_spread"], values["triad_share"])
+        assert ours == pytest.approx(_bass_and_triads_by_hand(roll)), stem
 
 
 def test_empty_beats_count_to_the_end_of_the_segment_not_to_the_last_note():
