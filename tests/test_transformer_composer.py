@@ -5,18 +5,23 @@ from functools import partial
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import symusic
 import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 from conftest import NO_WAV, TINY_COMPOSER, compose_train, write_release_folder
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.data.clip_dataset import pad_collate
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.composer_windows import ComposerWindows
 from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import PIANO, read_notes
 from emopia_lightning.data.source import locate_emopia
+from emopia_lightning.data.tokens import PAD_ID
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
@@ -134,7 +139,8 @@ def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
     for guidance, valence in ((1.0, 0.0), (1.5, 0.0), (1.5, 1.0)):
         options = partial(composer.options_type, guidance=guidance, valence_guidance=valence)
         cached, uncached = (
-            sample_tokens(composer.net, composer.token_layout, True, requests, options(cache=c)) for c in (True, False)
+            sample_tokens(composer.net, composer.token_layout, True, requests, options(cache=c))
+            for c in (True, False)
         )
         for a, b in zip(cached, uncached):
             assert (
@@ -213,13 +219,45 @@ def test_the_learning_rate_warms_up_then_falls_to_its_floor():
     assert factor(60) == pytest.approx(0.55) and factor(110) == pytest.approx(0.1) and factor(500) == 0.1
 
 
-def test_training_logs_validation_loss_per_token_and_resumes_to_the_same_end(tmp_path, cache_dir):
+@pytest.mark.parametrize("every_bar", [True, False])
+def test_validation_loss_is_the_mean_over_the_real_tokens_of_all_batches(corpus, every_bar):
+    """Two batches of real windows cut to different lengths, so padding differs between rows and
+    batches: val/loss is the cross-entropy summed over the real next tokens, divided by their count
+    (in either token layout: the emotion marking every bar, or read once before the window)."""
+    composer = tiny_composer(context=64, every_bar=every_bar)
+    windows = ComposerWindows(corpus, np.arange(8), VOCABULARY, window=64, random=False)
+    cut = [windows[i] for i in range(8)]
+    cut = [(ids[:length], quadrant) for (ids, quadrant), length in zip(cut, (64, 20, 33, 64, 9, 64, 64, 64))]
+    batches = [pad_collate(cut[:4], padding_value=PAD_ID), pad_collate(cut[4:], padding_value=PAD_ID)]
+    assert all((ids == PAD_ID).any() for ids, _, _ in batches)  # each batch holds padding
+    trainer = pl.Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False
+    )
+    (logged,) = trainer.validate(composer, dataloaders=DataLoader(batches, batch_size=None), verbose=False)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for ids, lengths, quadrants in batches:
+            conditions = torch.tensor([[VOCABULARY.condition(int(q))] for q in quadrants])
+            if every_bar:  # the window's Bars read as its emotion; its first token is not predicted
+                marked = torch.where(ids == VOCABULARY.bar, conditions, ids)
+                inputs, targets, first = marked[:, :-1], marked[:, 1:], 1
+            else:
+                inputs, targets, first = torch.cat([conditions, ids[:, :-1]], dim=1), ids, 0
+            logits = composer.net(inputs)  # (B, T, V)
+            losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
+            real = torch.arange(first, ids.shape[1])[None, :] < lengths[:, None]  # (B, T): not padding
+            total, count = total + float(losses[real].sum()), count + int(real.sum())
+    assert count == 64 + 20 + 33 + 64 + 9 + 64 + 64 + 64 - (8 if every_bar else 0)
+    assert logged["val/loss"] == pytest.approx(total / count, rel=1e-5)
+
+
+def test_training_resumes_to_the_same_end(tmp_path, cache_dir):
     steps = ["callbacks.judged_emotion=null", "callbacks.samples.at_steps=[2]"]
     whole = compose_train(
         [*TINY_COMPOSER, *NO_WAV, *steps, "trainer.max_steps=4"], tmp_path / "whole", cache_dir
     )
     metrics = train(whole)
-    assert 0 < metrics["val/loss"] < np.log(VOCABULARY.size) + 1
+    assert np.isfinite(metrics["val/loss"])
     killed = compose_train(
         [*TINY_COMPOSER, *NO_WAV, *steps, "trainer.max_steps=2"], tmp_path / "run", cache_dir
     )
