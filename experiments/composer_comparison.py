@@ -6,7 +6,10 @@ writes them) and writes ``<folder>.md``: emotion control by each judge (mean ±
 sample std over the seeds, the label_aug=false ablation beside it, each judge's accuracy on real
 held-out segments as its ceiling), what a listener hears per quadrant (qualified notes, velocity,
 note density, real music beside them), the mean histogram overlap with real music over every
-metric and quadrant, and long pieces (successive segments in one key, bars repeating the last).
+metric and quadrant, and long pieces (successive segments in one key, bars repeating the last);
+and where the evaluations ran them, realness (the two-sample test's AUC, .5: like real music) and
+the emotion in the first and last 4-bar window of the longest pieces (64 bars by default), with
+successive windows in one key.
 """
 
 from __future__ import annotations
@@ -97,6 +100,38 @@ def overlap_and_coherence_rows(composers: dict[str, list[dict]]) -> list[str]:
     return rows
 
 
+def whole_piece_rows(composers: dict[str, list[dict]]) -> list[str]:
+    """Realness AUC, each judge's 4Q accuracy in the first and last window of the longest pieces,
+    and the share of successive windows in one key."""
+    first_job = next(iter(composers.values()))[0]
+    bars = max(first_job["along_piece"], key=int)
+    judges = list(first_job["along_piece"][bars]["judges"])
+    columns = " | ".join(f"{judge}: first window | {judge}: last window" for judge in judges)
+    rows = [
+        f"| composer | seeds | realness AUC (.5: like real) | {columns} | same key, successive windows |",
+        "|---|---|---|" + "---|---|" * len(judges) + "---|",
+    ]
+    real_key = first_job["coherence"]["successive_segments"]["real clips"]["same_key"]
+    ceilings = " | ".join(
+        f"{first_job['emotion'][judge]['real']['accuracy']:.3f} | "
+        f"{first_job['emotion'][judge]['real']['accuracy']:.3f}"
+        for judge in judges
+    )
+    rows.append(f"| real EMOPIA (each judge on held-out segments) | – | 0.5 | {ceilings} | {real_key:.3f} |")
+    for name, jobs in composers.items():
+        along = [job["along_piece"][bars] for job in jobs]
+        cells = " | ".join(
+            f"{_spread([a['judges'][judge]['first']['accuracy'] for a in along])} | "
+            f"{_spread([a['judges'][judge]['last']['accuracy'] for a in along])}"
+            for judge in judges
+        )
+        rows.append(
+            f"| {name} | {len(jobs)} | {_spread([job['realness']['auc'] for job in jobs])} | {cells} | "
+            f"{_spread([a['successive_same_key'] for a in along])} |"
+        )
+    return [f"{bars}-bar pieces, 4Q accuracy of each judge (chance .25):", "", *rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="the evaluations: <folder>/<composer>/<job>/results.json")
@@ -135,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
             *overlap_and_coherence_rows(composers),
         ]
+    if all("realness" in job and "along_piece" in job and "coherence" in job for job in jobs):
+        lines += ["", "## Realness and the whole piece", "", *whole_piece_rows(composers)]
     lines.append("")
     out = args.folder.with_suffix(".md")
     out.write_text("\n".join(lines))
