@@ -47,10 +47,13 @@ classify: install ## the best emotion classifier by song-grouped CV (stacking of
 audio-tools: ## optional: FluidSynth and a 6 MB GM soundfont (Debian/Ubuntu, root) instead of TinySoundFont for WAV
 	apt-get install -y --no-install-recommends fluidsynth timgm6mb-soundfont
 
-test: install ## the fast test suite (real EMOPIA clips from ../shared or EMOPIA_ROOT)
+test: install ## the test suite CI runs (real EMOPIA clips from ../shared or EMOPIA_ROOT), the scale-out tests included; not the slow ones
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-slow: install ## the slow checks only
+test-scaleout: install ## the scale-out tests alone: submitit, DDP over gloo, Optuna, the label-ablation multirun (part of make test)
+	$(BIN)/python -m pytest -m scaleout
+
+test-slow: install ## the slow checks only (the README's testing section says which and why)
 	$(BIN)/python -m pytest -m slow
 
 bench: install ## benchmarks: parse/roll speed cold and cached, classifier training throughput, GAN and Transformer composer speed
@@ -144,4 +147,4 @@ table1: install ## the report's Table 1 (4 classical models x random CV, song-gr
 clean: ## remove run outputs and the roll cache (not the venv)
 	rm -rf outputs multirun .cache
 
-.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-slow bench bench-quick lstm-results transformer-report composer-comparison cnn-results table1 clean
+.PHONY: help install run serve classify audio-tools musegan-report generation-report table2 cnn-kfold test test-scaleout test-slow bench bench-quick lstm-results transformer-report composer-comparison cnn-results table1 clean

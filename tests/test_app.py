@@ -118,7 +118,7 @@ def test_uploads_that_are_too_large_or_not_midi_are_refused_by_name(tmp_path, re
     with pytest.raises(UploadRefused, match=rf"{stem}.mid is 0.0 MB; files up to 0 MB"):
         read_upload(clip, max_bytes=len(blob) - 1)
     (tmp_path / "photo.mid").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
-    with pytest.raises(UploadRefused, match="photo.mid is not a MIDI file this page can read: unreadable"):
+    with pytest.raises(UploadRefused, match="photo.mid is not a MIDI file that can be read: unreadable"):
         read_upload(tmp_path / "photo.mid")
     (tmp_path / "drums.mid").write_bytes(make_midi([(0, 480, 10, 80)]))  # below the piano: dropped
     with pytest.raises(UploadRefused, match="no pitched notes"):
@@ -215,7 +215,7 @@ def test_a_missing_or_wrong_checkpoint_is_refused_before_the_page_starts(
             serve(_app_config(**values))
 
 
-@pytest.mark.slow
+# About 7 s: the page trains make run's composer (tiny here) where none exists.
 def test_without_a_generator_it_trains_one_first_and_then_uses_it(tmp_path):
     from emopia_lightning.app.__main__ import make_run_generator
 

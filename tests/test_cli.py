@@ -33,7 +33,6 @@ def run(args, tmp_path, extra_env=None):
     )
 
 
-@pytest.mark.slow  # a subprocess; tests/test_main_job.py runs the default W&B logger (offline) in the fast suite
 def test_main_command_with_default_wandb_logger_reports_metrics_and_outputs(tmp_path):
     result = run(["debug=fast_dev_run"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -72,7 +71,7 @@ def test_wrong_data_path_is_one_clear_line_before_anything_starts(tmp_path):
     assert len(error_lines) == 1 and str(tmp_path / "missing") in error_lines[0]
 
 
-@pytest.mark.slow  # a subprocess on all clips (about 20 s); test_classical_cross_validation runs the same code on a subset
+# A subprocess on all clips (about 7 s): the classical CLI end to end, its model file and "Predict with" line.
 def test_classical_entry_point_writes_its_table(tmp_path):
     env = {**os.environ, "EMOPIA_ROOT": str(emopia_root()), "EMOPIA_CACHE": str(tmp_path / "cache")}
     result = subprocess.run(

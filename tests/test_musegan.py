@@ -250,7 +250,7 @@ def test_the_gan_refuses_a_task_other_than_quadrant(tmp_path, cache_dir):
         instantiate(cfg.model)
 
 
-@pytest.mark.slow  # a subprocess multirun: tests/test_cli.py keeps one multirun smoke in the fast suite
+@pytest.mark.scaleout  # a subprocess multirun of both arms (about 7 s)
 def test_the_label_ablation_sweep_runs_both_arms(tmp_path):
     import os
     import subprocess

@@ -46,7 +46,7 @@ def _run_config(checkpoint: Path) -> dict:
     return torch.load(checkpoint, map_location="cpu", weights_only=True)["run_config"]
 
 
-@pytest.mark.slow  # a subprocess multirun: tests/test_cli.py keeps one multirun smoke in the fast suite
+@pytest.mark.scaleout  # a 2-job multirun through submitit (about 20 s)
 def test_a_two_job_sweep_through_the_submitit_local_launcher(tmp_path, cache_dir):
     sweep = tmp_path / "sweep"
     _run(["-m", "hydra/launcher=local", "seed=0,1", *TINY_LSTM, f"hydra.sweep.dir={sweep}"], cache_dir)
@@ -60,7 +60,7 @@ def test_a_two_job_sweep_through_the_submitit_local_launcher(tmp_path, cache_dir
         assert list((sweep / str(job) / "wandb").glob("offline-run-*"))
 
 
-@pytest.mark.slow  # two DDP processes (about 17 s); make test-slow runs it
+@pytest.mark.scaleout  # two DDP processes (about 11 s)
 def test_a_classifier_trains_with_ddp_over_two_cpu_processes(tmp_path, cache_dir):
     out = tmp_path / "ddp"
     result = _run(["trainer=ddp_cpu", "logger=none", *TINY_LSTM, f"hydra.run.dir={out}"], cache_dir)
@@ -74,7 +74,7 @@ def test_a_classifier_trains_with_ddp_over_two_cpu_processes(tmp_path, cache_dir
     )
 
 
-@pytest.mark.slow  # two DDP processes (about 17 s); make test-slow runs it
+@pytest.mark.scaleout  # two DDP processes (about 11 s)
 def test_the_gan_trains_with_ddp_and_only_rank_zero_writes_samples(tmp_path, cache_dir):
     out = tmp_path / "ddp_gan"
     result = _run(
@@ -100,7 +100,7 @@ def test_the_gan_trains_with_ddp_and_only_rank_zero_writes_samples(tmp_path, cac
     assert result.stdout.count("Train metrics:") == 1
 
 
-@pytest.mark.slow  # two DDP processes; make test-slow runs it
+@pytest.mark.scaleout  # two DDP processes (about 16 s)
 def test_the_transformer_composer_trains_with_ddp_and_rank_zero_speaks_for_both(tmp_path, cache_dir):
     out = tmp_path / "ddp_composer"
     result = _run(
@@ -117,7 +117,7 @@ def test_the_transformer_composer_trains_with_ddp_and_rank_zero_speaks_for_both(
     assert record["tested_checkpoint"].endswith(".ckpt") and record["metrics"]["val/loss"] > 0
 
 
-@pytest.mark.slow  # a subprocess multirun: tests/test_cli.py keeps one multirun smoke in the fast suite
+@pytest.mark.scaleout  # a 2-trial Optuna multirun (about 6 s)
 def test_a_tiny_optuna_sweep_optimises_the_validation_accuracy(tmp_path, cache_dir):
     sweep = tmp_path / "optuna"
     _run(

@@ -288,7 +288,7 @@ def test_training_resumes_to_the_same_end(tmp_path, cache_dir):
     assert isinstance(composer, TransformerComposer) and config["model"]["net"]["width"] == 32
 
 
-@pytest.mark.slow  # bf16 autocast on the CPU: the path trainer=gpu trainer.precision=bf16-mixed takes
+# bf16 autocast on the CPU: the path trainer=gpu trainer.precision=bf16-mixed takes (about 3 s)
 def test_the_composer_trains_and_composes_under_bf16_autocast(tmp_path, cache_dir):
     overrides = [*TINY_COMPOSER, *NO_WAV, "trainer.max_steps=2", "trainer.precision=bf16-mixed",
                  "callbacks.judged_emotion=null"]  # fmt: skip
