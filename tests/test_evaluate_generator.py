@@ -68,6 +68,19 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
         and 0 < real_pairs["repeated_bars"] < 0.5  # pop piano repeats some bars, not most
     )
     assert "## Long pieces (12 bars, 2 per quadrant)" in (tmp_path / "report" / "report.md").read_text()
+    along = results["along_piece"]["12"]  # every judge, window by window
+    assert along["windows"] == 3 and sorted(along["judges"]) == ["cnn", "features"]
+    features_along = along["judges"]["features"]
+    assert [p["accuracy"] for p in features_along["by_position"]] == coherence["judged_by_position"]
+    assert features_along["last"] == features_along["by_position"][2]
+    realness = results["realness"]  # the 12-bar pieces' windows against held-out songs' windows
+    assert realness["windows"]["generated"] == 8 * 3 and realness["groups"]["generated"] == 8
+    assert realness["generated_from"] == "windows of 12-bar pieces" and realness["real_parts"] == [
+        "val",
+        "test",
+    ]
+    assert realness["groups"]["real"] > 50 and 0 <= realness["auc"] <= 1 and len(realness["give_away"]) == 3
+    assert "## Realness" in (tmp_path / "report" / "report.md").read_text()
     for name in ("features", "cnn"):  # two judges of different kinds, each on every set
         emotion = results["emotion"][name]
         assert emotion["generated"]["n"] == 12 and emotion["ablation"]["n"] == 12
@@ -95,7 +108,7 @@ def test_evaluate_judges_generated_and_real_segments_and_writes_the_report(
             for judge in ("features", "cnn")
             for part in ("generated", "real", "ablation")
         ]
-        + ["metric_distributions", "piano_rolls_generated", "piano_rolls_real"]
+        + ["metric_distributions", "piano_rolls_generated", "piano_rolls_real", "along_piece"]
     )
     for name in results["figures"].values():
         assert (tmp_path / "report" / name).stat().st_size > 1000, name
@@ -164,6 +177,12 @@ def test_a_judge_of_other_segments_or_of_clips_is_refused(tmp_path, segment_judg
         ({"real_part": "all"}, "real_part"),
         ({"feature_judge": None, "judge": None}, "no judge"),
         ({"feature_judge": {"forest": 3}}, "unknown feature judge options"),
+        ({"pieces": {"n": -1, "bars": 12, "continuities": []}}, "pieces.n must be"),
+        ({"pieces": {"n": 1, "bars": [8, "x"], "continuities": []}}, "pieces.bars must be"),
+        (
+            {"realness": {"enabled": True, "real_parts": ["train"], "trees": 5, "folds": 2, "top": 1}},
+            "never the training songs",
+        ),
     ],
 )
 def test_bad_options_are_refused_before_any_work(tmp_path, generators, cache_dir, values, message):
@@ -176,9 +195,12 @@ def test_bad_options_are_refused_before_any_work(tmp_path, generators, cache_dir
 
 
 def test_fast_mode_judges_emotion_control_only(tmp_path, generators, cache_dir):
-    cfg = evaluate_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge="unused", fast=True, n=5)
+    cfg = evaluate_config(tmp_path, cache_dir, ckpt=str(generators["true"]), judge="unused", fast=True, n=5,
+                          pieces={"n": None, "bars": [12], "continuities": []})  # fmt: skip
     results = evaluate(cfg)
     assert list(results["emotion"]) == ["features"]  # the CNN judge is not read in fast mode
+    for part in ("coherence", "along_piece", "realness"):  # pieces.n and realness.enabled null: off
+        assert part not in results, part
     generated = results["emotion"]["features"]["generated"]
     assert generated["n"] == 20 and np.sum(generated["confusion"], axis=1).tolist() == [5, 5, 5, 5]
     assert "metrics" not in results and "figures" not in results and not (tmp_path / "clips").exists()
@@ -203,6 +225,7 @@ def test_a_transformer_composer_is_judged_the_same_way(tmp_path, composer_checkp
     assert np.sum(generated["confusion"], axis=1).tolist() == [2, 2, 2, 2]
     assert sorted(results["coherence"]["successive_segments"]) == ["generated", "real clips"]  # no continuity
     assert results["coherence"]["successive_segments"]["generated"]["pairs"] == 4  # 4 pieces of 2 segments
+    assert list(results["along_piece"]) == ["8"] and "realness" not in results  # pieces.n given; fast
     with pytest.raises(RequestError, match="threshold: not an option of the transformer_composer"):
         evaluate(OmegaConf.merge(cfg, {"options": {"threshold": 0.5}}))
 
