@@ -8,7 +8,7 @@ given, e.g. ``generators.transformer=CKPT concurrency=1``; make run's composer b
 free port and stops it after; ``--composer`` names the composer asked (default: the page's first). Each client (its own
 ``gradio_client.Client``, in its own thread) asks ``/compose`` for ``--pieces`` pieces one after
 another, cycling through the four emotions, and downloads what comes back (piano roll, the WAV for
-the player and again for its download button, MIDI): more than a browser, which fetches a
+the player, which also downloads it, and the MIDI): more than a browser, which fetches a
 download only on a click. One warm-up piece first, not counted. Prints the latency p50 / p95 / max
 of every request, the failures and the throughput.
 """
@@ -83,6 +83,12 @@ def new_client(url: str, folder: str) -> Client:
     return Client(url, verbose=False, download_files=folder, ssl_verify=SHARED_TLS)
 
 
+def compose_arguments(emotion: str, bars: int, seed: int, composer: str) -> tuple:
+    """/compose's inputs (app.page): emotion, then (none: it stays), turn, bars, seconds (0: by
+    bars), tempo, seed, composer."""
+    return emotion, "none", 0, bars, 0, 120, seed, composer
+
+
 def client_run(url: str, client_index: int, pieces: int, bars: int, composer: str, latencies: list,
                failures: list) -> None:  # fmt: skip
     folder = tempfile.mkdtemp(prefix=f"bench_client{client_index}_")
@@ -91,7 +97,9 @@ def client_run(url: str, client_index: int, pieces: int, bars: int, composer: st
         emotion = QUADRANTS[(client_index + i) % len(QUADRANTS)]
         started = time.perf_counter()
         try:
-            client.predict(emotion, bars, 120, 1000 * client_index + i, composer, api_name="/compose")
+            client.predict(
+                *compose_arguments(emotion, bars, 1000 * client_index + i, composer), api_name="/compose"
+            )
             latencies.append(time.perf_counter() - started)
         except Exception as error:  # a failed request is counted, and the load goes on
             failures.append(f"client {client_index}, piece {i}: {type(error).__name__}: {error}")
@@ -120,8 +128,8 @@ def main() -> None:
     server, url = (None, args.url) if args.url else start_page(args.overrides)
     try:
         new_client(url, tempfile.mkdtemp()).predict(
-            "Q1", args.bars, 120, 0, args.composer, api_name="/compose"
-        )  # warm-up: the renderer's soundfont, the first request's imports
+            *compose_arguments("Q1", args.bars, 0, args.composer), api_name="/compose"
+        )  # one piece first (the page warms up itself; this warms the client)
         latencies: list[float] = []
         failures: list[str] = []
         threads = [

@@ -2,17 +2,22 @@
 
 ``python -m emopia_lightning.generate ckpt=PATH emotion=sad n=8 bars=32 seed=0 out=DIR`` writes
 ``sad-Q3_seed-0_32-bars_120-bpm.mid`` (and ``.wav``) per piece, seeds ``seed`` .. ``seed + n - 1``,
-and ``piano_roll.png`` into ``out``. The page writes the same piece for the same request.
+and ``piano_roll.png`` (each piece's emotion along it under its roll) into ``out``. ``seconds=45``
+instead of ``bars=``; ``then=calm turn=16``: the emotion turns after 16 bars (default: half);
+``prompt=FILE.mid``: the file's whole bars open each piece and ``bars=`` new bars follow. The page
+writes the same piece for the same request.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from emopia_lightning.app.emotion_reading import MAX_UPLOAD_BYTES, chosen_reader, read_upload
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
@@ -25,12 +30,23 @@ register_configs()  # before Hydra composes this command's config
 
 log = logging.getLogger(__name__)
 
+DEFAULT_BARS = 16  # without bars= or seconds=
+
 
 def requests_of(cfg: DictConfig) -> list[PieceRequest]:
-    """``n`` checked requests of the one emotion, or ``n`` of each quadrant for ``all``."""
+    """``n`` checked requests of the one emotion, or ``n`` of each quadrant for ``all``; the
+    prompt read (and refused in one line) before any model is loaded."""
     n = positive_count("n", cfg.n)
     emotions = QUADRANTS if str(cfg.emotion).lower() == "all" else [cfg.emotion]
-    return [PieceRequest(e, cfg.bars, cfg.qpm, cfg.seed + i).checked() for e in emotions for i in range(n)]
+    seconds, then, turn, prompt_file = (cfg.get(key) for key in ("seconds", "then", "turn", "prompt"))
+    bars = cfg.bars if cfg.bars is not None or seconds is not None else DEFAULT_BARS
+    prompt = read_upload(prompt_file, MAX_UPLOAD_BYTES) if prompt_file else None
+    prompt_name = Path(prompt_file).stem if prompt_file else "prompt"
+    return [
+        PieceRequest(e, bars, cfg.qpm, cfg.seed + i, then=then, turn=turn, seconds=seconds, prompt=prompt,
+                     prompt_name=prompt_name).checked()
+        for e in emotions for i in range(n)
+    ]  # fmt: skip
 
 
 def generate(cfg: DictConfig) -> dict:
@@ -47,10 +63,19 @@ def generate(cfg: DictConfig) -> dict:
     started = time.perf_counter()
     notes = compose(composer, requests, OmegaConf.to_container(cfg.options))
     seconds = time.perf_counter() - started
+    reader = None
+    if cfg.get("along", False):  # the emotion along each piece, read as the page reads it
+        reader = chosen_reader(
+            cfg.get("classifier"),
+            cfg.make_classify_model,
+            composer.layout,
+            cfg.paths.data_dir,
+            cfg.paths.cache_dir,
+        )
     title = f"{composer.description}, {cfg.ckpt}"
     write_licence_note(cfg.out)
     written = write_pieces(
-        list(zip(requests, notes)), cfg.out, wav=cfg.wav, title=title, layout=composer.layout
+        list(zip(requests, notes)), cfg.out, wav=cfg.wav, title=title, layout=composer.layout, reader=reader
     )
     return {"written": written, "seconds": seconds}
 

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import hydra
@@ -20,7 +21,7 @@ from omegaconf import DictConfig
 
 from emopia_lightning.app.actions import PageActions
 from emopia_lightning.app.composer import Composers
-from emopia_lightning.app.emotion_reading import ClassifierReader, EmotionReader, FeatureJudgeReader
+from emopia_lightning.app.emotion_reading import EmotionReader, chosen_reader
 from emopia_lightning.app.workspace import Workspace
 from emopia_lightning.config_registry import register as register_configs
 from emopia_lightning.errors import ProjectError, RequestError, one_line_errors
@@ -62,17 +63,11 @@ def offered_generators(cfg: DictConfig) -> dict[str, Path]:
 
 
 def emotion_reader(cfg: DictConfig, composers: Composers) -> EmotionReader:
-    """The classifier given, else ``make classify``'s model where it is made, else the feature judge
-    of the default composer's segment layout (fitted and cached on first use, ~1 min; ``make run``
-    has fitted it)."""
-    if cfg.classifier:
-        return ClassifierReader(cfg.classifier)
-    if Path(cfg.make_classify_model).is_file():
-        return ClassifierReader(cfg.make_classify_model)
-    from emopia_lightning.generator_evaluation.feature_judge import feature_judge
-
+    """``chosen_reader`` for the default composer's segment layout."""
     layout = composers.composer().layout
-    return FeatureJudgeReader(feature_judge(layout, cfg.paths.data_dir, cfg.paths.cache_dir))
+    return chosen_reader(
+        cfg.classifier, cfg.make_classify_model, layout, cfg.paths.data_dir, cfg.paths.cache_dir
+    )
 
 
 def _stop(signum, frame) -> None:
@@ -90,6 +85,9 @@ def serve(cfg: DictConfig) -> None:
     from emopia_lightning.app.page import build_page
 
     actions = PageActions(composers, reader, workspace, max_upload_bytes=cfg.max_upload_mb * 2**20)
+    started = time.perf_counter()
+    actions.warm_up()  # the first creator waits for their piece only, not for imports and loading
+    log.info("Warmed up in %.1f s", time.perf_counter() - started)
     page = build_page(actions, cfg.concurrency)
     page.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
     log.info("Composing with %s; reading emotions with %s", composers.describe(), reader.description)

@@ -1,5 +1,6 @@
 """The one writer of composed pieces: each piece's MIDI (and WAV), named by its request, and one
-piano-roll picture of them all."""
+piano-roll picture of them all, each roll with its emotion along the piece where a reader is given
+(``render.emotion_along``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from emopia_lightning.data.rolls import notes_to_piece
 from emopia_lightning.data.segment_layout import SegmentLayout
 from emopia_lightning.errors import RequestError
 from emopia_lightning.render import audio
+from emopia_lightning.render.emotion_along import EmotionAlong
 from emopia_lightning.render.midi import write_notes
 from emopia_lightning.render.roll_pictures import plot_piano_rolls
 
@@ -36,12 +38,13 @@ PAGE_PICTURE = PictureStyle(panel_height=4.0, dpi=72)
 @dataclass(frozen=True)
 class Piece:
     """The files of one composed piece; ``wav`` is None where audio cannot be rendered here
-    (``audio_note`` says why)."""
+    (``audio_note`` says why); ``along`` its emotion along the piece (None: no reader given)."""
 
     name: str
     midi: Path
     wav: Path | None
     audio_note: str | None
+    along: EmotionAlong | None = None
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,13 @@ def write_pieces(
     pieces: Sequence[tuple[PieceRequest, Notes]], folder: str | Path, *, wav: bool = True,
     renderer: str | None = None, sample_rate: int = audio.SAMPLE_RATE, picture: str | None = "piano_roll.png", title: str | None = None,
     style: PictureStyle = PictureStyle(), layout: SegmentLayout = SegmentLayout(),
-    names: Sequence[str] | None = None,
+    names: Sequence[str] | None = None, reader=None,
 ) -> WrittenPieces:  # fmt: skip
     """``<name>.mid`` (and ``.wav``) per (checked request, notes), named by the request unless
     ``names`` are given, and the piano rolls of all of them as ``picture`` (None: no picture);
-    ``renderer`` prefers a WAV renderer where it is installed, which renders at ``sample_rate``."""
+    ``renderer`` prefers a WAV renderer where it is installed, which renders at ``sample_rate``;
+    ``reader`` (an ``app.emotion_reading`` reader) reads each piece's emotion along it, drawn
+    under its roll."""
     if renderer not in (None, *audio.RENDERERS):
         raise RequestError(f"renderer must be one of {audio.RENDERERS} (or null), got {renderer!r}")
     folder = Path(folder)
@@ -95,11 +100,16 @@ def write_pieces(
     for (request, notes), name in zip(pieces, names):
         midi = write_notes(notes, folder / f"{name}.mid", request.qpm)
         wav_path, note = _audio(midi, use, unavailable, sample_rate) if wav else (None, None)
-        written.append(Piece(name, midi, wav_path, note))
+        along = reader.along(notes) if reader is not None else None
+        written.append(Piece(name, midi, wav_path, note, along))
     path = None
     if picture:
         rolls = [
-            notes_to_piece(notes, layout, request.bars * layout.steps_per_bar) for request, notes in pieces
+            notes_to_piece(notes, layout, request.total_bars * layout.steps_per_bar)
+            for request, notes in pieces
         ]
-        path = plot_piano_rolls(rolls, names, folder / picture, layout, title, style.panel_height, style.dpi)
+        alongs = [piece.along for piece in written] if reader is not None else None
+        path = plot_piano_rolls(
+            rolls, names, folder / picture, layout, title, style.panel_height, style.dpi, alongs
+        )
     return WrittenPieces(written, path)

@@ -45,7 +45,9 @@ class PieceRequest:
     seconds: float | None = None
     prompt: Notes | None = None
     prompt_name: str = "prompt"  # how the piece's name calls its prompt (a file's stem)
-    prompt_bars: int = 0  # whole bars of the prompt that open the piece: set by checked()
+    # Bars of the prompt that open the piece: given (its first bars: "another like this"), or 0 to
+    # have checked() take its whole bars (at most the last PROMPT_BARS).
+    prompt_bars: int = 0
 
     def checked(self) -> PieceRequest:
         """The request with emotions as Q1..Q4, whole numbers and the prompt cut to its whole
@@ -56,8 +58,6 @@ class PieceRequest:
         if not TEMPI[0] <= qpm <= TEMPI[1]:
             raise RequestError(f"tempo must be {TEMPI[0]} to {TEMPI[1]} bpm, got {self.qpm}")
         seconds = None if self.seconds is None else _number(self.seconds, "seconds")
-        if seconds is not None and self.bars is not None:
-            raise RequestError("give the length in bars or in seconds, not both")
         if seconds is None and self.bars is None:
             raise RequestError("give the length in bars or in seconds")
         if seconds is not None:
@@ -67,6 +67,8 @@ class PieceRequest:
                 raise RequestError(
                     f"at {qpm:g} bpm a piece can be {shortest:.1f} to {longest:.0f} seconds, got {seconds:g}"
                 )
+            if self.bars is not None and self.bars != bars:  # a checked request holds the bars it takes
+                raise RequestError("give the length in bars or in seconds, not both")
         else:
             bars = _whole(self.bars, "length in bars")
             if not BARS[0] <= bars <= BARS[1]:
@@ -83,7 +85,15 @@ class PieceRequest:
                 )
         elif self.turn is not None:
             raise RequestError("turn needs then=<the second emotion>")
-        prompt, prompt_bars = (None, 0) if self.prompt is None else whole_bars(self.prompt)
+        if self.prompt is None:
+            if self.prompt_bars:
+                raise RequestError("prompt_bars needs a prompt")
+            prompt, prompt_bars = None, 0
+        else:
+            given = _whole(self.prompt_bars, "prompt bars")
+            if not 0 <= given <= PROMPT_BARS:
+                raise RequestError(f"a prompt opens a piece with 1 to {PROMPT_BARS} bars, got {given}")
+            prompt, prompt_bars = whole_bars(self.prompt, given or None)
         if prompt_bars + bars > BARS[1]:
             raise RequestError(f"the prompt's bars and the new ones must be at most {BARS[1]} bars")
         return dataclasses.replace(
@@ -136,10 +146,10 @@ class PieceRequest:
         return f"{words}, seed {self.seed}"
 
 
-def whole_bars(prompt: Notes) -> tuple[Notes, int]:
+def whole_bars(prompt: Notes, first_bars: int | None = None) -> tuple[Notes, int]:
     """(a prompt's notes up to its last whole bar, those running past it cut there, at most
-    ``PROMPT_BARS`` bars from its end; those bars), or :class:`RequestError` for a prompt that
-    cannot open a piece."""
+    ``PROMPT_BARS`` bars from its end; those bars), or its first ``first_bars`` bars where given;
+    :class:`RequestError` for a prompt that cannot open a piece."""
     if not isinstance(prompt, Notes):
         raise RequestError(f"a prompt must be notes read from MIDI, got {type(prompt).__name__}")
     if prompt.beats_per_bar != BEATS_PER_BAR:
@@ -149,6 +159,8 @@ def whole_bars(prompt: Notes) -> tuple[Notes, int]:
     if not len(prompt):
         raise RequestError("the prompt has no notes")
     bars = int(np.floor(float(prompt.end_beat.max()) / BEATS_PER_BAR + 1e-9))
+    if first_bars is not None:
+        bars = first_bars
     first = max(0, bars - PROMPT_BARS)
     if bars - first < 1:
         raise RequestError("the prompt has no whole bar (4 beats of 4/4)")

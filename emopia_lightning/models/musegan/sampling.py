@@ -1,7 +1,8 @@
 """Generate pieces with a trained MuseGAN, for ``composing.compose``. A piece longer than one
 segment chains segments as phrases of one piece:
 
-- every segment keeps the piece's shared (style) latent and its emotion label;
+- every segment keeps the piece's shared (style) latent; its emotion label is the request's plan at
+  that phrase (``phrase_labels``: an emotion that turns changes at the phrase line nearest the turn);
 - the temporal latents of successive segments follow a walk, ``z_k = c z_{k-1} + sqrt(1 - c^2) e_k``
   with ``c = continuity``: each is still standard normal (what the generator was trained on), but a
   segment starts from where the last one was (``continuity=0`` draws each afresh);
@@ -41,11 +42,20 @@ def piece_latents(
     return latents
 
 
+def phrase_labels(plan: Sequence[int], phrase_bars: int, n_segments: int) -> list[int]:
+    """The quadrant of each of ``n_segments`` phrases of ``phrase_bars`` bars: the plan's at the
+    phrase's middle bar line (so a turn falls on the phrase line nearest to it; halfway, the later),
+    the plan's last where the phrase lies past the plan's end."""
+    middle = phrase_bars // 2
+    return [plan[min(k * phrase_bars + middle, len(plan) - 1)] for k in range(n_segments)]
+
+
 def generate_pieces(model, labels: torch.Tensor, latents: torch.Tensor, threshold: float = 0.5) -> np.ndarray:
     """(n, n_segments * segment steps, pitches, 2) uint8 pieces (``data.segment_layout``) of
-    (n, n_segments, 2, D) latents, each piece's segments with its label."""
+    (n, n_segments, 2, D) latents; ``labels`` (n,) one label a piece, or (n, n_segments) one a
+    segment."""
     n, n_segments = latents.shape[:2]
-    segment_labels = labels.repeat_interleave(n_segments)
+    segment_labels = labels.repeat_interleave(n_segments) if labels.dim() == 1 else labels.reshape(-1)
     channels = model.generate(latents.reshape(n * n_segments, 2, -1), segment_labels)
     segments = model.layout.from_net(channels.cpu().numpy(), threshold)  # (n * segments, steps, P, 2)
     return segments.reshape(n, -1, *segments.shape[2:])
@@ -65,8 +75,8 @@ class MuseGANOptions(ComposeOptions):
 
 def compose_notes(model, requests: Sequence[PieceRequest], options: MuseGANOptions) -> list[Notes]:
     """Each checked request's notes: whole segments chained as one piece, from latents its own seed
-    draws (the same seed gives every emotion the same latents), generated together where the
-    pieces are of one length."""
+    draws (the same seed gives every emotion the same latents), each segment labelled by the
+    request's plan (``phrase_labels``), generated together where the pieces are of one length."""
     layout = model.layout
     by_length: dict[int, list[int]] = defaultdict(list)
     for i, request in enumerate(requests):
@@ -77,7 +87,7 @@ def compose_notes(model, requests: Sequence[PieceRequest], options: MuseGANOptio
             piece_latents(model, 1, n_segments, torch.Generator().manual_seed(requests[i].seed), options.continuity)
             for i in items
         ])  # fmt: skip
-        labels = torch.tensor([requests[i].quadrant for i in items])
+        labels = torch.tensor([phrase_labels(requests[i].plan, layout.bars, n_segments) for i in items])
         pieces = generate_pieces(model, labels, latents, options.threshold)
         for i, piece in zip(items, pieces):
             notes[i] = piece_to_notes(piece, layout, requests[i].qpm)
