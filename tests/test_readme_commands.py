@@ -290,11 +290,12 @@ def _written_folders(command: Command) -> tuple[str, ...]:
         try:
             cfg = _compose(command, _each_sweep_value(overrides)[0])
         except HydraException:
-            return ()  # a command that does not compose writes nothing (its own test fails)
-        with open_dict(cfg):
-            cfg.hydra.job.name = command.name.rsplit(".", 1)[-1]
-        HydraConfig().set_config(cfg)
-        written.append(OmegaConf.select(cfg, run_key))
+            cfg = None  # a command that does not compose: its own test fails
+        if cfg is not None:
+            with open_dict(cfg):
+                cfg.hydra.job.name = command.name.rsplit(".", 1)[-1]
+            HydraConfig().set_config(cfg)
+            written.append(OmegaConf.select(cfg, run_key))
     root = str(PROJECT_ROOT) + "/"
     # A shell variable or a Hydra interpolation in a folder (${composer}, ${hydra:job.num}) is a
     # placeholder; a folder that ends in one (a folder per job) writes the folder above it.
