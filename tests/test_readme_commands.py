@@ -75,6 +75,7 @@ class Block:
     line: int
     code: tuple[str, ...]  # its code: a code line's command, the inline spans of a row or paragraph
     prose: str  # the rest (a code line's comment)
+    fenced: bool = False  # a line of a code block
 
 
 def _blocks() -> list[Block]:
@@ -98,7 +99,7 @@ def _blocks() -> list[Block]:
                 continued += line.rstrip()[:-1] + " "
                 continue
             code, *comment = re.split(r"\s#\s", continued + line, maxsplit=1)
-            blocks.append(Block(number, (code,), " ".join(comment)))
+            blocks.append(Block(number, (code,), " ".join(comment), fenced=True))
             continued = ""
         elif line.startswith("|"):
             flush()
@@ -145,8 +146,14 @@ def _recipe_commands(target: str) -> tuple[Command, ...]:
 
 
 BLOCKS = _blocks()
+# Targets named in code, code comments included ("# make generation-report's GAN"), not in prose.
 MAKE_TARGETS = sorted(
-    {t for block in BLOCKS for text in (*block.code, block.prose) for t in _make_targets_in(text)}
+    {
+        target
+        for block in BLOCKS
+        for text in (*block.code, block.prose if block.fenced else "")
+        for target in _make_targets_in(text)
+    }
 )
 
 
