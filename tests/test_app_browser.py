@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import emopia_root
+from emopia_lightning.composing.request import whole_bars
 from emopia_lightning.data.notes import read_notes
 from emopia_lightning.project_root import PROJECT_ROOT
 
@@ -96,8 +97,7 @@ def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_uploa
             page.get_by_label(composer, exact=True).check()
         name = f"sad-Q3_seed-0_8-bars_120-bpm_{composer}"
         page.get_by_role("button", name="Compose", exact=True).click()
-        page.get_by_text(name).first.wait_for(timeout=60_000)
-        page.wait_for_selector("audio[src]", state="attached", timeout=60_000)  # the player holds the WAV
+        _wait_for_piece(page, name)
         with page.expect_download() as download:
             page.get_by_role("button", name="Download MIDI").click()
         assert download.value.suggested_filename == f"{name}.mid"
@@ -109,13 +109,95 @@ def test_a_creator_composes_a_sad_piece_hears_it_downloads_it_and_a_broken_uploa
     page.get_by_role("tab", name="What emotion is this?").click()
     broken = tmp_path / "broken.mid"
     broken.write_bytes(b"MThd garbage")
-    page.locator("input[type=file]").set_input_files(broken)
+    page.locator("input[type=file]").last.set_input_files(broken)  # the reading tab's (the last)
     page.get_by_text("broken.mid is not a MIDI file that can be read").wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
     page.screenshot(path=tmp_path / "read.png", full_page=True)
     assert (tmp_path / "compose_transformer.png").stat().st_size > 50_000 and (
         tmp_path / "read.png"
     ).stat().st_size > 10_000
+
+
+def _wait_for_piece(page, name: str) -> None:
+    """Until the player holds the WAV of the piece ``name`` (its source, as the player's download
+    link gives it; the <audio> plays a blob of it): not the previous piece's player."""
+    page.wait_for_selector(f'a[href*="/{name}.wav"]', state="attached", timeout=90_000)
+    page.get_by_text(name).first.wait_for(timeout=10_000)
+
+
+def _set_number(page, label: str, value) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def _start_from(page, midi) -> None:
+    """Choose ``midi`` in the Compose tab's "Or start from a MIDI file", as a creator does."""
+    chosen = page.get_by_role("button", name="Clear", exact=True)
+    if chosen.count():  # a file chosen before: cleared first, as a creator would
+        chosen.first.click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Click to upload or drop files").first.click()
+    chooser.value.set_files(midi)
+
+
+def _downloaded_midi(page, tmp_path, name: str):
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download MIDI").click()
+    assert download.value.suggested_filename == f"{name}.mid"
+    download.value.save_as(tmp_path / f"{name}.mid")
+    return read_notes((tmp_path / f"{name}.mid").read_bytes())
+
+
+def test_a_creator_composes_by_seconds_a_turning_piece_and_continues_a_real_clip(
+    page, served, tmp_path, real_clips
+):
+    _set_number(page, "Length in seconds (0: use the bars)", 20)
+    name = "happy-Q1_seed-0_20-s_120-bpm_transformer"
+    page.get_by_role("button", name="Compose", exact=True).click()
+    _wait_for_piece(page, name)
+    assert abs(_downloaded_midi(page, tmp_path, name).end_s.max() - 20) <= 0.5  # within a beat at 120 bpm
+
+    _set_number(page, "Length in seconds (0: use the bars)", 0)
+    page.get_by_label("tense / angry", exact=False).check()
+    page.get_by_label("calm (Q4)", exact=True).check()
+    length = page.get_by_label("number input for Length (bars)")
+    length.fill("8")
+    length.press("Enter")
+    name = "tense-Q2_then-calm-Q4-at-4_seed-0_8-bars_120-bpm_transformer"
+    page.get_by_role("button", name="Compose", exact=True).click()
+    _wait_for_piece(page, name)
+    page.get_by_text("Emotion along the piece (4-bar windows, under the roll): bars 1").wait_for(
+        timeout=10_000
+    )
+    roll = page.locator(f'img[src*="{name}.png"]')
+    roll.wait_for(timeout=10_000)
+    picture = page.request.get(roll.get_attribute("src")).body()
+    height = int.from_bytes(picture[20:24], "big")  # the PNG header's height
+    assert height > 400  # the roll (4 in at 72 dpi) and the emotion along it underneath
+
+    stem, blob = list(real_clips.items())[1]
+    clip = tmp_path / f"{stem}.mid"
+    clip.write_bytes(blob)
+    page.get_by_label("stays", exact=True).check()
+    _start_from(page, clip)
+    page.get_by_text(f"{stem}.mid: ").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Continue this", exact=True).click()
+    name = f"tense-Q2_seed-0_8-bars_120-bpm_after-{stem}_transformer"
+    _wait_for_piece(page, name)
+    continued = _downloaded_midi(page, tmp_path, name)
+    kept, bars = whole_bars(read_notes(blob))
+    opening = continued.start_beat < bars * 4
+    assert continued.pitch[opening].tolist() == kept.pitch.tolist()  # the clip's notes, unchanged
+    assert continued.start_beat[opening] == pytest.approx(kept.start_beat, abs=1 / 480)
+    assert continued.end_beat.max() == (bars + 8) * 4
+
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd garbage")
+    _start_from(page, broken)
+    page.get_by_text("This file cannot be continued. broken.mid is not a MIDI file").wait_for(timeout=30_000)
+    assert page.locator(f'a[href*="/{name}.wav"]').count() == 1  # nothing composed: the piece stays
+    assert "Traceback" not in page.content()
 
 
 def _outward_address() -> str | None:

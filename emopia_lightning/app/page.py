@@ -136,7 +136,7 @@ def build_page(actions: PageActions, concurrency: int = 1) -> gr.Blocks:
             with gr.Row():
                 with gr.Column(scale=3):
                     emotion = gr.Radio(emotion_choices(), value="Q1", label="Emotion")
-                    then = gr.Radio([("stays", NO_TURN), *emotion_choices()], value=NO_TURN,
+                    then = gr.Radio([("stays", NO_TURN), *[(f"{EMOTION_NAMES[q][0]} ({q})", q) for q in QUADRANTS]], value=NO_TURN,
                                     label="Then turns to")  # fmt: skip
                     turn = gr.Number(
                         value=0, precision=0, minimum=0, label="Turn after bar (0: in the middle)"
