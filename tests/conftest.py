@@ -230,3 +230,58 @@ def segment_judge_run(tmp_path_factory, cache_dir) -> Path:
     folder = tmp_path_factory.mktemp("judge")
     train(compose_train(TINY_JUDGE, folder, cache_dir))
     return folder
+
+
+# The Transformer composer's tests: a corpus of the real clips as its tokens, an untrained
+# composer and one trained for a few seconds (imports inside: only those tests pay for them).
+def composer_vocabulary():
+    from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
+
+    return ComposerVocabulary(8)
+
+
+@pytest.fixture(scope="session")
+def composer_corpus(tmp_path_factory, real_clips):
+    from emopia_lightning.data.corpus import load_corpus
+    from emopia_lightning.data.source import locate_emopia
+
+    folder = write_release_folder(tmp_path_factory.mktemp("clips"), real_clips)
+    cache = tmp_path_factory.mktemp("composer_cache")
+    return load_corpus(locate_emopia(folder), composer_vocabulary().remi, cache, progress=False)
+
+
+def tiny_composer(conditional: bool = True, context: int = 48, seed: int = 0, every_bar: bool = True):
+    """An untrained composer: its tokens are nearly uniform, so pieces are long token runs."""
+    from functools import partial
+
+    from emopia_lightning.models.components.decoder import DecoderTransformer
+    from emopia_lightning.models.transformer_composer.module import TransformerComposer
+
+    torch.manual_seed(seed)
+    net = DecoderTransformer(
+        composer_vocabulary().size, context=context, width=16, layers=1, heads=2, dropout=0.0
+    )
+    return TransformerComposer(
+        net, partial(torch.optim.AdamW, lr=1e-3), conditional=conditional, condition_every_bar=every_bar
+    ).eval()
+
+
+@pytest.fixture(scope="session")
+def fluent_composer(composer_corpus):
+    """A tiny composer trained for a few seconds on the real clips: it has learnt REMI's grammar
+    (a Pitch, then its Velocity and Duration), so its pieces hold notes."""
+    from emopia_lightning.data.composer_windows import ComposerWindows
+
+    composer = tiny_composer(context=64).train()
+    optimizer = torch.optim.AdamW(composer.parameters(), lr=3e-3)
+    corpus = composer_corpus
+    windows = ComposerWindows(corpus, np.arange(len(corpus)), composer_vocabulary(), window=64, random=True)
+    torch.manual_seed(0)
+    for _ in range(150):
+        batch = [windows[i] for i in torch.randint(len(corpus), (8,)).tolist()]
+        ids = torch.nn.utils.rnn.pad_sequence([b[0] for b in batch], batch_first=True)
+        loss, _ = composer._loss((ids, None, torch.tensor([b[1] for b in batch])), drop=True)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return composer.eval()

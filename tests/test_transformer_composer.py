@@ -11,19 +11,16 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from conftest import NO_WAV, TINY_COMPOSER, compose_train, write_release_folder
+from conftest import NO_WAV, TINY_COMPOSER, compose_train, tiny_composer
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.pieces import write_pieces
 from emopia_lightning.composing.request import PieceRequest
 from emopia_lightning.data.clip_dataset import pad_collate
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.composer_windows import ComposerWindows
-from emopia_lightning.data.corpus import load_corpus
 from emopia_lightning.data.notes import PIANO, read_notes
-from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.tokens import PAD_ID
 from emopia_lightning.errors import RequestError
-from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.module import TransformerComposer, warmup_cosine
 from emopia_lightning.models.transformer_composer.sampling import (
     MAX_BAR_TOKENS,
@@ -33,42 +30,6 @@ from emopia_lightning.models.transformer_composer.sampling import (
 from emopia_lightning.train import train
 
 VOCABULARY = ComposerVocabulary(8)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, real_clips):
-    folder = write_release_folder(tmp_path_factory.mktemp("clips"), real_clips)
-    return load_corpus(
-        locate_emopia(folder), VOCABULARY.remi, tmp_path_factory.mktemp("cache"), progress=False
-    )
-
-
-def tiny_composer(conditional: bool = True, context: int = 48, seed: int = 0,
-                  every_bar: bool = True) -> TransformerComposer:  # fmt: skip
-    """An untrained composer: its tokens are nearly uniform, so pieces are long token runs."""
-    torch.manual_seed(seed)
-    net = DecoderTransformer(VOCABULARY.size, context=context, width=16, layers=1, heads=2, dropout=0.0)
-    return TransformerComposer(
-        net, partial(torch.optim.AdamW, lr=1e-3), conditional=conditional, condition_every_bar=every_bar
-    ).eval()
-
-
-@pytest.fixture(scope="module")
-def fluent(corpus) -> TransformerComposer:
-    """A tiny composer trained for a few seconds on the real clips: it has learnt REMI's grammar
-    (a Pitch, then its Velocity and Duration), so its pieces hold notes."""
-    composer = tiny_composer(context=64).train()
-    optimizer = torch.optim.AdamW(composer.parameters(), lr=3e-3)
-    windows = ComposerWindows(corpus, np.arange(len(corpus)), VOCABULARY, window=64, random=True)
-    torch.manual_seed(0)
-    for _ in range(150):
-        batch = [windows[i] for i in torch.randint(len(corpus), (8,)).tolist()]
-        ids = torch.nn.utils.rnn.pad_sequence([b[0] for b in batch], batch_first=True)
-        loss, _ = composer._loss((ids, None, torch.tensor([b[1] for b in batch])), drop=True)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return composer.eval()
 
 
 def test_the_vocabulary_follows_remi_with_the_end_and_one_condition_per_emotion():
@@ -83,10 +44,12 @@ def test_the_vocabulary_follows_remi_with_the_end_and_one_condition_per_emotion(
         VOCABULARY.transposed(ids, 1)
 
 
-def test_a_clips_window_decodes_to_its_notes_and_a_shifted_window_to_them_shifted(corpus, real_clips):
-    label = corpus.labels[0]
+def test_a_clips_window_decodes_to_its_notes_and_a_shifted_window_to_them_shifted(
+    composer_corpus, real_clips
+):
+    label = composer_corpus.labels[0]
     notes = read_notes(real_clips[label.name])
-    windows = ComposerWindows(corpus, np.array([0]), VOCABULARY, window=100_000)
+    windows = ComposerWindows(composer_corpus, np.array([0]), VOCABULARY, window=100_000)
     ids = windows[0][0].numpy()
     assert ids[0] == VOCABULARY.bar and ids[-1] == VOCABULARY.eos  # the whole clip, and its end
     decoded = tokens_to_notes(ids, VOCABULARY, qpm=120)
@@ -102,16 +65,18 @@ def test_a_clips_window_decodes_to_its_notes_and_a_shifted_window_to_them_shifte
     assert np.array_equal(np.sort(again.start_beat), np.sort(decoded.start_beat))
 
 
-def test_training_windows_start_at_a_bar_line_and_shift_within_the_piano(corpus):
+def test_training_windows_start_at_a_bar_line_and_shift_within_the_piano(composer_corpus):
     torch.manual_seed(0)
-    windows = ComposerWindows(corpus, np.arange(len(corpus)), VOCABULARY, window=64, random=True, max_shift=3)
+    windows = ComposerWindows(
+        composer_corpus, np.arange(len(composer_corpus)), VOCABULARY, window=64, random=True, max_shift=3
+    )
     starts, shifted = set(), 0
-    for item in range(len(corpus)):
+    for item in range(len(composer_corpus)):
         for _ in range(3):
             ids, quadrant = windows[item]
             assert len(ids) <= 64 and ids[0] == VOCABULARY.bar
-            assert quadrant == corpus.labels[item].quadrant - 1
-            clip = corpus.clip_rows(item)[:, 0].astype(np.int64)
+            assert quadrant == composer_corpus.labels[item].quadrant - 1
+            clip = composer_corpus.clip_rows(item)[:, 0].astype(np.int64)
             music = ids.numpy()[ids.numpy() != VOCABULARY.eos]
             # Every window is a stretch of the clip from a bar line, all its pitches moved by one shift of at most 3.
             bars = np.flatnonzero(clip == VOCABULARY.bar)
@@ -129,12 +94,12 @@ def test_training_windows_start_at_a_bar_line_and_shift_within_the_piano(corpus)
                     break
             else:
                 pytest.fail(f"window of clip {item} is not a stretch of the clip shifted by -3..3")
-    assert len(starts) > len(corpus) and shifted > 0  # windows start at many bars, and are shifted
+    assert len(starts) > len(composer_corpus) and shifted > 0  # windows start at many bars, and are shifted
 
 
 def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
     composer = tiny_composer()
-    requests = [PieceRequest("Q2", 2, 120, 1).checked(), PieceRequest("Q4", 1, 120, 2).checked()]
+    requests = [PieceRequest("Q2", 5, 120, 1).checked(), PieceRequest("Q4", 3, 120, 2).checked()]
     # With guidance an unconditional row runs beside each request; with valence guidance, a mirrored one too.
     for guidance, valence in ((1.0, 0.0), (1.5, 0.0), (1.5, 1.0)):
         options = partial(composer.options_type, guidance=guidance, valence_guidance=valence)
@@ -149,9 +114,9 @@ def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
             np.testing.assert_array_equal(a, b)
 
 
-def test_a_piece_has_the_bars_and_tempo_asked_for_and_its_seed_alone_fixes_it(tmp_path, fluent):
-    composer = fluent
-    request = PieceRequest("calm", 3, 90, 11).checked()
+def test_a_piece_has_the_bars_and_tempo_asked_for_and_its_seed_alone_fixes_it(tmp_path, fluent_composer):
+    composer = fluent_composer
+    request = PieceRequest("calm", 3, 90, 3).checked()
     (alone,) = compose(composer, [request])
     assert len(alone) > 3  # notes, not a silent piece
     beside = compose(composer, [PieceRequest("Q1", 5, 90, 3), request])[1]
@@ -220,12 +185,12 @@ def test_the_learning_rate_warms_up_then_falls_to_its_floor():
 
 
 @pytest.mark.parametrize("every_bar", [True, False])
-def test_validation_loss_is_the_mean_over_the_real_tokens_of_all_batches(corpus, every_bar):
+def test_validation_loss_is_the_mean_over_the_real_tokens_of_all_batches(composer_corpus, every_bar):
     """Two batches of real windows cut to different lengths, so padding differs between rows and
     batches: val/loss is the cross-entropy summed over the real next tokens, divided by their count
     (in either token layout: the emotion marking every bar, or read once before the window)."""
     composer = tiny_composer(context=64, every_bar=every_bar)
-    windows = ComposerWindows(corpus, np.arange(8), VOCABULARY, window=64, random=False)
+    windows = ComposerWindows(composer_corpus, np.arange(8), VOCABULARY, window=64, random=False)
     cut = [windows[i] for i in range(8)]
     cut = [(ids[:length], quadrant) for (ids, quadrant), length in zip(cut, (64, 20, 33, 64, 9, 64, 64, 64))]
     batches = [pad_collate(cut[:4], padding_value=PAD_ID), pad_collate(cut[4:], padding_value=PAD_ID)]

@@ -12,8 +12,9 @@ is marked by its emotion's condition token where the composer restates the emoti
   through label dropout) beside each request, and ``log p_u + g (log p_c - log p_u)``;
 - valence guidance with ``valence_guidance`` h > 0: a row conditioned on the quadrant of the same
   arousal and the other valence (Q1 <-> Q2, Q3 <-> Q4) beside each request, and ``+ h (log p_c -
-  log p_m)``: a push away from the music of the other valence, where the emotion is hardest to hear;
-  each row's chance of closing the bar is that of its own next bar mark;
+  log p_m)``: a push away from the music of the other valence, where the emotion is hardest to hear
+  (each row's chance of closing a bar is that of any bar mark: which emotion the next bar has is
+  the plan's to say, not the guidance's);
 - temperature, then top-p (the smallest set of tokens holding ``top_p`` of the probability);
 - one uniform draw from the request's own seeded generator picks the token (inverse CDF), so a
   piece does not depend on what else is sampled beside it (``RequestUniforms``).
@@ -113,6 +114,7 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         [layout.row(openings[r], per_request[r][g]) for g in range(len(groups)) for r in range(n)],
         options.cache, layout.marks(), head=0 if layout.condition_every_bar else 1,
     )  # fmt: skip
+    marks_ids = layout.marks().to(device)
     uniforms = RequestUniforms([r.seed for r in requests])
     rows = torch.arange(n)  # the request of each row of a group
     alive = torch.ones(n, dtype=torch.bool)  # rows whose piece is still being written
@@ -130,8 +132,8 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         live = len(rows)
         every = torch.log_softmax(context.logits().float(), dim=-1).view(len(groups), live, -1)  # (G, n, V)
         next_marks = marks[:, rows, (prompt_bars + bars_begun)[rows]]  # (G, n): each row's next bar mark
-        if layout.condition_every_bar:  # a row closes its bar with its own next mark's chance
-            every[..., vocabulary.bar] = every.gather(2, next_marks[..., None].to(device)).squeeze(2)
+        if layout.condition_every_bar:  # a row closes its bar with the chance of any bar mark
+            every[..., vocabulary.bar] = every[..., marks_ids].logsumexp(dim=2)
         log_probs = conditioned = every[0]  # (n, V)
         if "none" in groups:
             unconditioned = every[groups.index("none")]
@@ -208,10 +210,13 @@ def compose_notes(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         todo = [i for i in todo if longest_silence(notes[i], requests[i].bars * beats) > beats]
         if not todo:
             break
-        log.warning(
-            "%d of %d pieces came out empty or silent for over a bar; sampling them again (try %d of %d)",
-            len(todo), len(requests), attempt + 2, MAX_TRIES,
-        )  # fmt: skip
+        if attempt + 1 < MAX_TRIES:
+            log.warning(
+                "%d of %d pieces came out empty or silent for over a bar; sampling them again (try %d of %d)",
+                len(todo), len(requests), attempt + 2, MAX_TRIES,
+            )  # fmt: skip
+        else:
+            log.warning("%d pieces still silent for over a bar after %d tries; kept", len(todo), MAX_TRIES)
     return notes
 
 
