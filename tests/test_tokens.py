@@ -1,6 +1,7 @@
 """REMI tokens of real clips, the token data module, masked-token pretraining and starting a
 classifier from it."""
 
+import dataclasses
 from functools import partial
 
 import numpy as np
@@ -12,7 +13,7 @@ from conftest import compose_train, write_release_folder
 from emopia_lightning.callbacks.pretrained_encoder import load_pretrained_encoder
 from emopia_lightning.checkpoints import load_model
 from emopia_lightning.data.corpus import load_corpus
-from emopia_lightning.data.notes import read_notes
+from emopia_lightning.data.notes import Notes, read_notes
 from emopia_lightning.data.source import locate_emopia
 from emopia_lightning.data.token_datamodule import EmopiaTokenDataModule
 from emopia_lightning.data.tokens import MASK_ID, PAD_ID, SPECIAL_TOKENS, RemiSpec
@@ -167,3 +168,56 @@ def test_an_encoder_of_another_size_is_refused_in_words(tmp_path):
         CheckpointError, match="not a masked-token pretraining checkpoint .* nor a Transformer composer"
     ):
         load_pretrained_encoder(wider.encoder, tmp_path / "classifier.ckpt")
+
+
+def _decoded_notes(spec: RemiSpec, notes):
+    """(onset beat, pitch, length in beats, velocity) of each note, after tokens and back."""
+    score = spec.decode(spec.tokens(notes))
+    tpq = score.ticks_per_quarter
+    return sorted((n.time / tpq, n.pitch, n.duration / tpq, n.velocity) for n in score.tracks[0].notes)
+
+
+def test_real_clips_come_back_from_their_tokens_within_the_grid(real_clips):
+    """Onsets on the grid of 8 positions a beat, pitches exact, lengths on MidiTok's duration grid
+    (1/8 beat up to 4 beats, 1/4 up to 12, longer ones held 12) within a step, velocities within
+    half a bin."""
+    for blob in list(real_clips.values())[:4]:
+        notes = read_notes(blob)
+        shift = np.floor(notes.start_beat.min() / 4) * 4  # tokens start at the first bar with a note
+        back = _decoded_notes(SPEC, notes)
+        assert len(back) == len(notes)
+        for pitch in np.unique(notes.pitch):
+            mine = np.flatnonzero(notes.pitch == pitch)
+            mine = mine[np.argsort(notes.start_beat[mine], kind="stable")]
+            theirs = [n for n in back if n[1] == pitch]  # sorted by onset
+            assert len(theirs) == len(mine)
+            for index, (onset, _, length, velocity) in zip(mine, theirs):
+                assert abs(onset - (notes.start_beat[index] - shift)) <= 1 / 16 + 1e-9
+                held = min(notes.end_beat[index] - notes.start_beat[index], 12)
+                grid = 1 / 8 if held < 4 else 1 / 4
+                assert abs(length - held) <= grid + 1e-9 or (length == 1 / 8 and held < 1 / 8)
+                assert abs(int(velocity) - int(notes.velocity[index])) <= 8
+
+
+def test_sounding_tokens_hold_each_note_through_the_pedal():
+    # Two quarter notes at 120 bpm; the pedal is down from beat 0.5 to 3 (0.25 s to 1.5 s); the
+    # second key is struck again at beat 2, which ends its first sound there.
+    notes = Notes.from_beats([0, 0, 2], [1, 1, 2.5], [60, 64, 64], [80, 80, 80], qpm=120)
+    notes = dataclasses.replace(notes, pedal_start_s=np.array([0.25]), pedal_end_s=np.array([1.5]))
+    assert notes.sounding_ends().tolist() == [1.5, 1.0, 1.5]  # C held to the lift, E to its new strike
+    sounding = notes.as_sounding()
+    assert sounding.end_beat.tolist() == [3.0, 2.0, 3.0] and not len(sounding.pedal_start_s)
+    held, pedalled = RemiSpec(8), RemiSpec(8, sounding=True)
+    assert [n[2] for n in _decoded_notes(held, notes)] == [1.0, 1.0, 0.5]
+    assert [n[2] for n in _decoded_notes(pedalled, notes)] == [3.0, 2.0, 1.0]
+    assert held.key() != pedalled.key()  # cached apart
+
+
+def test_real_clips_with_the_pedal_sound_longer_than_their_keys_are_held(real_clips):
+    pedalled = [read_notes(blob) for blob in real_clips.values()]
+    pedalled = [notes for notes in pedalled if len(notes.pedal_start_s)]
+    assert len(pedalled) >= 6  # most EMOPIA clips carry the sustain pedal
+    for notes in pedalled:
+        sounding = notes.as_sounding()
+        assert np.all(sounding.end_beat >= notes.end_beat - 1e-9)
+        assert np.median(sounding.end_s - sounding.start_s) > np.median(notes.end_s - notes.start_s)

@@ -19,7 +19,8 @@ class EmopiaComposerDataModule(CorpusDataModule):
     ``(ids (B, T) int64 padded with PAD_ID, lengths (B,), quadrants (B,))``.
 
     Training reads one random bar-aligned, pitch-shifted window of each training clip an epoch;
-    validation the start of each validation clip. The test songs are never read.
+    validation the start of each validation clip. The test songs are never read. ``sounding``:
+    notes as they sound through the sustain pedal (``RemiSpec.sounding``).
     """
 
     collate = staticmethod(partial(pad_collate, padding_value=PAD_ID))
@@ -30,6 +31,7 @@ class EmopiaComposerDataModule(CorpusDataModule):
         cache_dir: str | None,
         split: dict,
         num_velocities: int = 8,
+        sounding: bool = False,
         window: int = 512,
         max_shift: int = 3,
         batch_size: int = 16,
@@ -47,7 +49,7 @@ class EmopiaComposerDataModule(CorpusDataModule):
             raise RequestError(f"data.max_shift must be 0..12 semitones, got {max_shift}")
         split = dict(plain(split))
         self.save_hyperparameters(logger=False)
-        self.vocabulary = ComposerVocabulary(num_velocities)
+        self.vocabulary = ComposerVocabulary(num_velocities, bool(sounding))
         self.spec = self.vocabulary.remi
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ComposerWindows:

@@ -24,10 +24,11 @@ IGNORE = -100  # a target the loss skips (cross_entropy's ignore_index)
 @dataclass(frozen=True)
 class ComposerVocabulary:
     num_velocities: int = 8
+    sounding: bool = False  # clips read as they sound, through the pedal (``RemiSpec.sounding``)
 
     @cached_property
     def remi(self) -> RemiSpec:
-        return RemiSpec(self.num_velocities)
+        return RemiSpec(self.num_velocities, self.sounding)
 
     @cached_property
     def _remi_ids(self) -> dict[str, int]:

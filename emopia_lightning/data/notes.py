@@ -87,6 +87,47 @@ class Notes:
         }
         return dataclasses.replace(self, pitch=pitch[keep].astype(np.int16), **moved)
 
+    def sounding_ends(self) -> np.ndarray:
+        """(n,) when each note stops sounding, in seconds.
+
+        A note released while the sustain pedal is down sounds until the pedal lifts; a note held
+        down past the pedal's release ends when it is released; the sound of a key struck again
+        ends at the new strike (the note's own held length is kept: overlapping MIDI notes are read
+        as they are).
+        """
+        ends = np.asarray(self.end_s, dtype=np.float64).copy()
+        if len(self.pedal_start_s):
+            order = np.argsort(self.pedal_start_s)
+            pressed, lifted = self.pedal_start_s[order], self.pedal_end_s[order]
+            press = np.maximum(np.searchsorted(pressed, ends, side="right") - 1, 0)  # the last press before
+            down = (pressed[press] <= ends) & (ends < lifted[press])
+            ends = np.where(down, lifted[press], ends)
+        order = np.lexsort((self.start_s, self.pitch))  # by key, then time
+        next_strike = np.full(len(ends), np.inf)
+        same_key = self.pitch[order][1:] == self.pitch[order][:-1]
+        next_strike[order[:-1][same_key]] = self.start_s[order][1:][same_key]
+        return np.minimum(ends, np.maximum(next_strike, self.end_s))
+
+    def as_sounding(self) -> Notes:
+        """The notes as they sound: each held until ``sounding_ends`` (in beats through the piece's
+        own tempo map, read off its notes' times), and no pedal left to apply."""
+        if not len(self) or not len(self.pedal_start_s):
+            return dataclasses.replace(self, pedal_start_s=np.zeros(0), pedal_end_s=np.zeros(0))
+        seconds = np.concatenate([self.start_s, self.end_s])
+        beats = np.concatenate([self.start_beat, self.end_beat])
+        order = np.argsort(seconds, kind="stable")
+        seconds, beats = seconds[order], beats[order]
+        ends_s = self.sounding_ends()
+        ends_beat = np.interp(ends_s, seconds, beats)
+        past = ends_s > seconds[-1]  # beyond the last note's end: at the last tempo
+        if past.any():
+            span = max(seconds[-1] - seconds[0], 1e-9)
+            ends_beat[past] = beats[-1] + (ends_s[past] - seconds[-1]) * (beats[-1] - beats[0]) / span
+        return dataclasses.replace(
+            self, end_s=ends_s, end_beat=np.maximum(ends_beat, self.end_beat),
+            pedal_start_s=np.zeros(0), pedal_end_s=np.zeros(0),
+        )  # fmt: skip
+
     def to_score(self, qpm: float | None = None, ticks_per_beat: int = 480) -> symusic.Score:
         """One piano track in ticks of ``ticks_per_beat``, each note a tick at least; with ``qpm``
         also that tempo and the bar's time signature (what a MIDI file of the piece holds)."""

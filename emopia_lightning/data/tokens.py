@@ -60,6 +60,9 @@ class RemiSpec:
     """A clip as REMI token ids: ``(tokens, 1)`` int16 rows (the corpus stacks clips along rows)."""
 
     num_velocities: int = 8
+    # True: notes as they sound, each held through the sustain pedal (``Notes.as_sounding``), so a
+    # model learns the lengths a listener hears; False: as the keys are held.
+    sounding: bool = False
     dtype = np.int16
     width = 1
 
@@ -79,6 +82,8 @@ class RemiSpec:
 
     def tokens(self, notes: Notes) -> np.ndarray:
         """(tokens,) int16 ids of one clip."""
+        if self.sounding:
+            notes = notes.as_sounding()
         (sequence,) = self.tokenizer(notes.to_score(ticks_per_beat=TICKS_PER_BEAT))  # one track, one sequence
         return np.asarray(sequence.ids, dtype=self.dtype)
 

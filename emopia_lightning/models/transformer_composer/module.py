@@ -60,6 +60,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         # False for composers trained before the emotion was restated at every bar (their
         # checkpoints lack the setting); the configs set true.
         condition_every_bar: bool = False,
+        sounding: bool = False,  # trained on notes as they sound (data.sounding), so it reads prompts so
     ):
         super().__init__()
         if task != "quadrant":
@@ -71,7 +72,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         self.save_hyperparameters(ignore=["net", "optimizer"], logger=False)
         self.net = net
         self.optimizer_factory = optimizer
-        self.vocabulary = ComposerVocabulary(num_velocities)
+        self.vocabulary = ComposerVocabulary(num_velocities, bool(sounding))
         self.token_layout = TokenLayout(self.vocabulary, bool(condition_every_bar))
         if net.embed.num_embeddings != self.vocabulary.size:
             raise RequestError(
