@@ -6,7 +6,9 @@ after loading, and the Lightning training step against a bare PyTorch loop.
 - tokens/s: ``--tokens`` sampling steps of one guided request (two rows) on one thread, with the
   cache and recomputing the context each step (median of 3);
 - one 32-bar piece (``--ckpt``, default ``make run``'s ``outputs/demo/train``, skipped where it is
-  missing): compose + MIDI on one thread, median of 5, and its tokens;
+  missing): compose + MIDI on one thread, median of 5 (1 without the cache), its tokens, tokens/s
+  and bars/s, and the ratio to the arithmetic floor (the rows' multiply-adds per token at this
+  core's measured large-batch matmul rate);
 - training: ``--steps`` steps of the composed model (default ``model=transformer_composer``) in
   Lightning's loop and in a bare loop of the module's own arithmetic (AdamW, the warm-up/cosine
   schedule, gradient clipping at 1), alternating rounds; prints the medians and their ratio
@@ -75,10 +77,11 @@ def bare_steps(cfg, steps: int) -> list[float]:
 def tokens_per_second(net, tokens: int) -> dict[str, float]:
     """Sampling steps a second for two rows (one guided request), with and without the cache."""
     rates = {}
+    marks = torch.tensor([2])
     for cached in (True, False):
         runs = []
         for _ in range(3):
-            context = SamplingContext(net, torch.tensor([[1, 2], [3, 2]]), use_cache=cached)
+            context = SamplingContext(net, [[1, 2], [3, 2]], cached, marks, head=1)
             started = time.perf_counter()
             with torch.inference_mode():
                 for _ in range(tokens):
@@ -86,6 +89,29 @@ def tokens_per_second(net, tokens: int) -> dict[str, float]:
             runs.append(tokens / (time.perf_counter() - started))
         rates["cache" if cached else "no cache"] = statistics.median(runs)
     return rates
+
+
+def multiply_adds_per_token(net, attended: float) -> float:
+    """The network's multiply-adds for one new token of one row: per layer the q, k, v and output
+    projections (4 W^2) and the MLP (8 W^2), attention over ``attended`` cached steps (2 W each),
+    and the tied read-out to the vocabulary (W V)."""
+    width, vocab = net.embed.embedding_dim, net.embed.num_embeddings
+    return net.n_layers * (12 * width**2 + 2 * attended * width) + width * vocab
+
+
+def matmul_rate(width: int) -> float:
+    """Multiply-adds a second of one core on the model's own matrix shapes at a large batch
+    (a (256, W) x (W, 4W) product): the arithmetic a step could at best run at."""
+    a, b = torch.randn(256, width), torch.randn(width, 4 * width)
+    for _ in range(20):
+        a @ b
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(200):
+            a @ b
+        runs.append(200 * 256 * width * 4 * width / (time.perf_counter() - started))
+    return statistics.median(runs)
 
 
 def main() -> None:
@@ -117,20 +143,33 @@ def main() -> None:
 
     if Path(args.ckpt).exists() and not args.quick:
         composer, _ = load_composer(args.ckpt)
-        seconds, lengths = [], []
-        with tempfile.TemporaryDirectory() as tmp:
-            for seed in range(5):
-                request = PieceRequest("sad", 32, 120, seed).checked()
-                started = time.perf_counter()
-                notes = compose(composer, [request])
-                write_pieces(list(zip([request], notes)), tmp, wav=False, picture=None)
-                seconds.append(time.perf_counter() - started)
-                with torch.inference_mode():
-                    lengths.append(len(sample_tokens(composer.net, composer.token_layout, True, [request],
-                                                     composer.options_type())[0]))  # fmt: skip
-        print(f"one 32-bar piece after load ({args.ckpt}, 1 thread, guidance {composer.options_type().guidance}): "
-              f"compose + MIDI median {statistics.median(seconds):.2f} s over 5 seeds, "
-              f"{statistics.median(lengths):.0f} tokens")  # fmt: skip
+        rows = 1 + (composer.options_type().guidance != 1) + (composer.options_type().valence_guidance > 0)
+        rate = matmul_rate(composer.net.embed.embedding_dim)
+        for cached in (True, False):
+            seconds, lengths = [], []
+            with tempfile.TemporaryDirectory() as tmp:
+                for seed in range(5 if cached else 1):
+                    request = PieceRequest("sad", 32, 120, seed).checked()
+                    started = time.perf_counter()
+                    notes = compose(composer, [request], {"cache": cached})
+                    write_pieces(list(zip([request], notes)), tmp, wav=False, picture=None)
+                    seconds.append(time.perf_counter() - started)
+                    with torch.inference_mode():
+                        lengths.append(len(sample_tokens(composer.net, composer.token_layout, True, [request],
+                                                         composer.options_type())[0]))  # fmt: skip
+            took, tokens = statistics.median(seconds), statistics.median(lengths)
+            print(f"one 32-bar piece after load ({args.ckpt}, 1 thread, {rows} rows: guidance "
+                  f"{composer.options_type().guidance}, {'with' if cached else 'without'} the cache): "
+                  f"compose + MIDI median {took:.2f} s over {len(seconds)} seed(s), {tokens:.0f} tokens: "
+                  f"{tokens / took:.0f} tokens/s, {32 / took:.1f} bars/s")  # fmt: skip
+            if cached:
+                # The floor: every row's multiply-adds at the core's large-batch matmul rate; a
+                # context of ~half the model's on average (it slides to half when it fills).
+                floor = (
+                    tokens * rows * multiply_adds_per_token(composer.net, 0.75 * composer.net.context) / rate
+                )
+                print(f"  arithmetic floor {floor:.2f} s ({rate / 1e9:.1f} G multiply-adds/s measured on one "
+                      f"core): {took / floor:.1f}x the floor")  # fmt: skip
     else:
         print(f"one 32-bar piece: skipped ({args.ckpt} not there; make run trains it)")
 
