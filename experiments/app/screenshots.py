@@ -67,15 +67,17 @@ def main() -> None:
         page.wait_for_selector("audio[src]", state="attached", timeout=60_000)
         page.wait_for_timeout(2000)  # the player draws its waveform, the images fade in
         page.screenshot(path=HERE / "compose.png", full_page=True)
+        small_png(HERE / "compose.png")
         with page.expect_download() as download:
             page.get_by_role("button", name="Download MIDI").click()
         midi = Path(folder) / download.value.suggested_filename
         download.value.save_as(midi)
         page.get_by_role("tab", name="What emotion is this?").click()
-        page.locator("input[type=file]").set_input_files(midi)
+        page.locator("input[type=file]").last.set_input_files(midi)  # the reading tab's
         page.get_by_text("Read by").wait_for(timeout=60_000)
         page.wait_for_timeout(2000)
         page.screenshot(path=HERE / "emotion.png", full_page=True)
+        small_png(HERE / "emotion.png")
         turning(page, args.url)
         browser.close()
     print(f"wrote {HERE / 'compose.png'}, {HERE / 'emotion.png'} and {HERE / 'turning.png'}")
