@@ -71,6 +71,7 @@ def generate(cfg: DictConfig) -> dict:
             composer.layout,
             cfg.paths.data_dir,
             cfg.paths.cache_dir,
+            OmegaConf.to_container(cfg.get("feature_judge") or OmegaConf.create({})),
         )
     title = f"{composer.description}, {cfg.ckpt}"
     write_licence_note(cfg.out)

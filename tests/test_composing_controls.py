@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 from test_entry_point_errors import run_as_user
 
-from conftest import make_midi
+from conftest import emopia_root, make_midi
 from emopia_lightning.app.emotion_reading import read_upload
 from emopia_lightning.composing.composer import compose, load_composer
 from emopia_lightning.composing.request import PieceRequest, whole_bars
@@ -149,3 +149,24 @@ def test_generate_refuses_each_new_option_out_of_range_in_one_line(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], err[-3000:]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.mid"))  # nothing composed
+
+
+def test_generate_draws_each_pieces_emotion_along_it_read_by_the_given_classifier(
+    tmp_path, gan_checkpoint, classifier_checkpoint
+):
+    from PIL import Image
+
+    from emopia_lightning.render.emotion_along import window_starts
+
+    cfg = _config(tmp_path / "along", gan_checkpoint, emotion="tense", then="calm", n=2, bars=12)
+    reader = {"along": True, "classifier": str(classifier_checkpoint), "make_classify_model": "none.skops",
+              "paths": {"data_dir": str(emopia_root()), "cache_dir": str(tmp_path / "cache")}}  # fmt: skip
+    written = generate(OmegaConf.merge(cfg, reader))["written"]
+    plain = generate(OmegaConf.merge(cfg, {"out": str(tmp_path / "plain")}))["written"]
+    for piece in written.pieces:
+        assert piece.along.starts.tolist() == window_starts(12 * 4, 4) == [0, 4, 8]
+        assert piece.along.quadrants.sum(axis=1) == pytest.approx(1.0)
+        assert "classifier" in piece.along.reader
+    assert all(piece.along is None for piece in plain.pieces)
+    taller = Image.open(written.picture).size[1] - Image.open(plain.picture).size[1]
+    assert taller > 100  # a strip under each of the two rolls

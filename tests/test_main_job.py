@@ -36,7 +36,7 @@ def test_the_main_job_writes_midi_wav_and_png_for_every_emotion(tmp_path, cache_
     assert {p.suffix for p in media} >= {".png", ".wav"}
     # The run folder: the checkpoint it chose on validation loss.
     out = _run("generate", [f"ckpt={train_dir}", "emotion=all", "n=1", "bars=16", f"out={generated}",
-                            f"paths.log_dir={tmp_path}/logs"], cache_dir)  # fmt: skip
+                            f"paths.log_dir={tmp_path}/logs", f"feature_judge={judge}"], cache_dir)  # fmt: skip
     assert "Wrote 4 MIDI, 4 WAV and piano_roll.png" in out.stdout
     for name in ("happy-Q1", "tense-Q2", "sad-Q3", "calm-Q4"):
         stem = generated / f"{name}_seed-0_16-bars_120-bpm"

@@ -138,17 +138,20 @@ class ClassifierReader:
 
 
 def chosen_reader(classifier: str | Path | None, make_classify_model: str | Path, layout: SegmentLayout,
-                  data_dir: str, cache_dir: str) -> EmotionReader:  # fmt: skip
+                  data_dir: str, cache_dir: str, judge_options: dict | None = None) -> EmotionReader:  # fmt: skip
     """The page's emotion reader (and ``generate``'s): the ``classifier`` given, else ``make
     classify``'s model where it is made, else the feature judge of ``layout`` (a composer's; fitted
-    and cached on first use, ~1 min; ``make run`` has fitted it)."""
+    and cached on first use, ~1 min; ``make run`` has fitted it; ``judge_options``: its candidates,
+    as ``JudgeCandidates.from_options`` takes them)."""
     if classifier:
         return ClassifierReader(classifier)
     if Path(make_classify_model).is_file():
         return ClassifierReader(make_classify_model)
-    from emopia_lightning.generator_evaluation.feature_judge import feature_judge
+    from emopia_lightning.generator_evaluation.feature_judge import JudgeCandidates, feature_judge
 
-    return FeatureJudgeReader(feature_judge(layout, data_dir, cache_dir))
+    return FeatureJudgeReader(
+        feature_judge(layout, data_dir, cache_dir, JudgeCandidates.from_options(judge_options))
+    )
 
 
 class FeatureJudgeReader:
