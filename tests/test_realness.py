@@ -21,7 +21,6 @@ from emopia_lightning.generator_evaluation.realness import (
 )
 from emopia_lightning.generator_evaluation.window_features import (
     WINDOW_FEATURES,
-    sounding_ends,
     window_features,
 )
 
@@ -41,9 +40,9 @@ def test_notes_sound_as_the_pedal_and_re_strikes_let_them():
         [(0, 1, 60, 80), (0.5, 3, 64, 80), (1.6, 2.0, 60, 80), (4, 4.4, 67, 80)], pedal=[(0.2, 1.0)]
     )
     by_start = np.argsort(notes.start_s)
-    assert sounding_ends(notes)[by_start].tolist() == pytest.approx([0.8, 1.5, 1.0, 2.2])
+    assert notes.sounding_ends()[by_start].tolist() == pytest.approx([0.8, 1.5, 1.0, 2.2])
     plain = dataclasses.replace(notes, pedal_start_s=np.zeros(0), pedal_end_s=np.zeros(0))
-    assert np.array_equal(sounding_ends(plain), plain.end_s)  # no pedal: as written
+    assert np.array_equal(plain.sounding_ends(), plain.end_s)  # no pedal: as written
 
 
 def test_window_features_of_a_hand_built_window():

@@ -2,10 +2,10 @@
 
 A piece (a real clip, or a generated piece) is cut at bar lines into windows of ``bars`` bars (8 s
 at EMOPIA's 120 bpm), from its first beat; a tail shorter than a window is left out. Notes are read
-as they sound (``sounding_ends``): the sustain pedal holds a note released while it is down until it
-lifts, and a key struck again ends the sound before it. A generated piece has no pedal unless it
-writes one. Each window is then described by :data:`WINDOW_FEATURES`, on a 100 fps roll of the
-piano's 88 keys (``texture``) and on the notes that start in it. A value a window cannot have (a
+as they sound (``Notes.sounding_ends``): the sustain pedal holds a note released while it is down
+until it lifts, and a key struck again ends the sound before it. A generated piece has no pedal
+unless it writes one. Each window is then described by :data:`WINDOW_FEATURES`, on a 100 fps roll of
+the piano's 88 keys (``texture``) and on the notes that start in it. A value a window cannot have (a
 median note length with no note) is NaN; the forest reads NaN as missing.
 """
 
@@ -53,27 +53,6 @@ WINDOW_FEATURES: dict[str, str] = {
     "note_interval": "mean size in semitones of the interval from each note to the next struck",
     "key_clarity": "best correlation of the sounding pitch classes with a major or minor key profile",
 }
-
-
-def sounding_ends(notes: Notes) -> np.ndarray:
-    """(n,) when each note stops sounding, in seconds.
-
-    A note released while the sustain pedal is down sounds until the pedal lifts; a note held down
-    past the pedal's release ends when it is released; the sound of a key struck again ends at the
-    new strike (the note's own held length is kept: overlapping MIDI notes are read as they are).
-    """
-    ends = np.asarray(notes.end_s, dtype=np.float64).copy()
-    if len(notes.pedal_start_s):
-        order = np.argsort(notes.pedal_start_s)
-        pressed, lifted = notes.pedal_start_s[order], notes.pedal_end_s[order]
-        press = np.maximum(np.searchsorted(pressed, ends, side="right") - 1, 0)  # the last press before
-        down = (pressed[press] <= ends) & (ends < lifted[press])
-        ends = np.where(down, lifted[press], ends)
-    order = np.lexsort((notes.start_s, notes.pitch))  # by key, then time
-    next_strike = np.full(len(ends), np.inf)
-    same_key = notes.pitch[order][1:] == notes.pitch[order][:-1]
-    next_strike[order[:-1][same_key]] = notes.start_s[order][1:][same_key]
-    return np.minimum(ends, np.maximum(next_strike, notes.end_s))
 
 
 def sounding_roll(notes: Notes, ends: np.ndarray, frames: int) -> np.ndarray:
@@ -187,7 +166,7 @@ def _subset(notes: Notes, keep: np.ndarray) -> Notes:
 def window_features(notes: Notes, bars: int = 4, beats: float | None = None) -> np.ndarray:
     """(windows, len(WINDOW_FEATURES)) features of the successive ``bars``-bar windows of a piece
     ``beats`` long (a generated piece's length; default: up to its last note's sounding end)."""
-    ends = sounding_ends(notes)
+    ends = notes.sounding_ends()
     beat_s = seconds_per_beat(notes)
     window_s = bars * notes.beats_per_bar * beat_s
     length_s = float(ends.max(initial=0.0)) if beats is None else beats * beat_s
