@@ -87,7 +87,7 @@ class EmotionReader(Protocol):
 
     def read(self, notes: Notes) -> Reading: ...
 
-    def along(self, notes: Notes) -> EmotionAlong: ...
+    def along(self, notes: Notes) -> EmotionAlong: ...  # of a piece with notes; its silent windows left out
 
 
 def window_notes(notes: Notes, first_bar: int, bars: int) -> Notes:
@@ -125,7 +125,7 @@ class ClassifierReader:
 
     def along(self, notes: Notes) -> EmotionAlong:
         """Each window read on its own notes, as ``read`` reads a file."""
-        starts = window_starts(_last_beat(notes), notes.beats_per_bar)
+        starts = _sounding(notes, window_starts(_last_beat(notes), notes.beats_per_bar), WINDOW_BARS)
         readings = [self.read(window_notes(notes, start, WINDOW_BARS)) for start in starts]
         known = readings[0]
         return EmotionAlong(
@@ -177,7 +177,9 @@ class FeatureJudgeReader:
     def along(self, notes: Notes) -> EmotionAlong:
         """Each window's segment judged (all in one call); the probabilities of Q1..Q4."""
         layout = self.layout
-        starts = window_starts(_last_beat(notes), layout.beats_per_bar, layout.bars)
+        starts = _sounding(
+            notes, window_starts(_last_beat(notes), layout.beats_per_bar, layout.bars), layout.bars
+        )
         roll = BeatRollSpec.of(layout).render(notes)  # (steps, 2 * pitches)
         wanted = (starts[-1] + layout.bars) * layout.steps_per_bar
         roll = np.concatenate(
@@ -191,6 +193,15 @@ class FeatureJudgeReader:
             np.array(starts), shares, shares[:, 0] + shares[:, 1], shares[:, 0] + shares[:, 3],
             self.description, layout.bars,
         )  # fmt: skip
+
+
+def _sounding(notes: Notes, starts: list[int], bars: int) -> list[int]:
+    """The windows (by first bar) in which a note starts: a silent window is not read; a piece
+    without notes has no emotion along it (``ValueError``)."""
+    if not len(notes):
+        raise ValueError("a piece without notes has no emotion along it")
+    onsets = notes.start_beat / notes.beats_per_bar  # in bars
+    return [s for s in starts if ((onsets >= s) & (onsets < s + bars)).any()]
 
 
 def _last_beat(notes: Notes) -> float:

@@ -43,7 +43,7 @@ def heard_along(piece: PagePiece) -> str:
         return ""
     runs: list[list] = []
     for start, verdict in zip(along.starts.tolist(), along.verdicts()):
-        if runs and runs[-1][2] == verdict:
+        if runs and runs[-1][2] == verdict and start <= runs[-1][1]:
             runs[-1][1] = start + along.window_bars
         else:
             runs.append([start, start + along.window_bars, verdict])

@@ -100,7 +100,7 @@ def write_pieces(
     for (request, notes), name in zip(pieces, names):
         midi = write_notes(notes, folder / f"{name}.mid", request.qpm)
         wav_path, note = _audio(midi, use, unavailable, sample_rate) if wav else (None, None)
-        along = reader.along(notes) if reader is not None else None
+        along = reader.along(notes) if reader is not None and len(notes) else None  # silence: nothing to read
         written.append(Piece(name, midi, wav_path, note, along))
     path = None
     if picture:

@@ -3,6 +3,7 @@ under its piano roll (``roll_pictures``), so a creator sees where the emotion ho
 
 The windows are the piece's 4-bar phrases from its first bar; a last part shorter than a window is
 read as the piece's last 4 bars (a piece shorter than a window is one window, padded with silence).
+A window in which no note starts is not read (a gap in the strip).
 """
 
 from __future__ import annotations
