@@ -143,3 +143,14 @@ def test_a_composer_of_the_older_layout_still_composes_but_cannot_turn():
     assert piece.end_beat.max() == 16
     with pytest.raises(RequestError, match="cannot turn it; retrain it"):
         compose(older, [PieceRequest("Q1", 4, 120, 0, then="Q3").checked()])
+
+
+def test_a_rows_logits_are_the_same_bits_alone_and_in_a_batch():
+    """The page samples requests together: each row's numbers must not depend on how many rows
+    are read beside it (MKL's strict mode, set on importing the package)."""
+    torch.manual_seed(0)
+    net = DecoderTransformer(VOCABULARY.size, context=64, width=64, layers=2, heads=2, dropout=0.0).eval()
+    ids = torch.randint(2, 250, (40, 5))
+    with torch.inference_mode():
+        for rows in (1, 3, 5):
+            assert torch.equal(net(ids[:rows]), net(ids)[:rows])

@@ -83,14 +83,7 @@ def test_a_classifier_reads_each_window_on_its_own_notes(classifier_checkpoint, 
     assert not np.allclose(along.quadrants[0], along.quadrants[1])  # windows differ: not the whole clip's
 
 
-BATCH_INVARIANCE = pytest.mark.xfail(
-    strict=True,
-    reason="waits for the Transformer's sampling: with guidance rows and the cache, a request alone "
-    "differs from the same request in a batch (and from cache=false), since 6f0b74a",
-)
-
-
-@pytest.mark.parametrize("composer", [pytest.param("transformer", marks=BATCH_INVARIANCE), "musegan"])
+@pytest.mark.parametrize("composer", ["transformer", "musegan"])
 def test_requests_composed_together_are_each_the_piece_it_is_alone(actions, composer):
     settings = [
         Settings("Q2", 8, 120, 3, composer),

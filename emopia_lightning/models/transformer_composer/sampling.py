@@ -16,6 +16,8 @@ is marked by its emotion's condition token where the composer restates the emoti
   (each row's chance of closing a bar is that of any bar mark: which emotion the next bar has is
   the plan's to say, not the guidance's);
 - temperature, then top-p (the smallest set of tokens holding ``top_p`` of the probability);
+  guidance shapes what a bar holds, not where it ends: the bar closes with the asked-for model's
+  own chance, and the other tokens share the rest;
 - one uniform draw from the request's own seeded generator picks the token (inverse CDF), so a
   piece does not depend on what else is sampled beside it (``RequestUniforms``).
 
@@ -75,11 +77,21 @@ class TransformerOptions(ComposeOptions):
             raise RequestError(f"cache must be true or false, got {self.cache!r}")
 
 
-def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor) -> torch.Tensor:
-    """(B,) tokens drawn from (B, V) log-probabilities within their top-p set, by (B,) uniforms."""
+def next_token(log_probs: torch.Tensor, top_p: float, uniform: torch.Tensor,
+               close: torch.Tensor | None = None, bar: int = -1) -> torch.Tensor:  # fmt: skip
+    """(B,) tokens drawn from (B, V) log-probabilities within their top-p set, by (B,) uniforms.
+
+    ``close`` (B,): where given, the bar token ``bar`` is drawn with exactly that probability and
+    the rest share what is left in their own proportions (``log_probs`` of ``bar`` is ignored)."""
+    if close is not None:
+        log_probs = log_probs.clone()
+        log_probs[:, bar] = -torch.inf
     probs, order = torch.softmax(log_probs, dim=-1).sort(dim=-1, descending=True)  # (B, V)
     before = probs.cumsum(dim=-1) - probs  # the probability of every more likely token
     probs = probs.masked_fill(before >= top_p, 0.0)  # the top-p set always keeps the likeliest
+    if close is not None:
+        probs = probs / probs.sum(dim=-1, keepdim=True) * (1 - close[:, None])
+        probs[order == bar] = close  # the bar's own place in the order (it sorted last)
     cumulative = probs.cumsum(dim=-1)  # (B, V)
     picked = torch.searchsorted(cumulative, (uniform * cumulative[:, -1]).unsqueeze(1))  # (B, 1)
     return order.gather(1, picked.clamp(max=probs.shape[1] - 1)).squeeze(1)  # (B,)
@@ -144,7 +156,11 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         log_probs = (log_probs / options.temperature).masked_fill(
             forbidden[in_last_bar.long().to(device)], -torch.inf
         )  # (n, V)
-        tokens = next_token(log_probs, options.top_p, uniforms.next(rows).to(device)).cpu()  # (n,)
+        # Where a bar ends is the asked-for model's own call: guided, a modest lean (sad music rests
+        # more) became every bar empty, and a bar that never closed
+        close = conditioned[:, vocabulary.bar].exp()  # (n,)
+        uniform = uniforms.next(rows).to(device)
+        tokens = next_token(log_probs, options.top_p, uniform, close, vocabulary.bar).cpu()  # (n,)
         tokens[bar_lengths[rows] >= MAX_BAR_TOKENS] = vocabulary.bar
         bar = tokens == vocabulary.bar
         bar_lengths[rows] = torch.where(bar, 1, bar_lengths[rows] + 1)
