@@ -160,9 +160,10 @@ class DecoderTransformer(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def new_cache(self, padding: torch.Tensor | None = None) -> KVCache:
-        """An empty cache; ``padding`` (B,) for rows that will be read left-padded."""
-        return KVCache(self.n_layers, self.context, padding)
+    def new_cache(self, padding: torch.Tensor | None = None, steps: int | None = None) -> KVCache:
+        """An empty cache of ``steps`` steps (the context; more where rows are left-padded);
+        ``padding`` (B,) for rows that will be read left-padded."""
+        return KVCache(self.n_layers, steps or self.context, padding)
 
     def forward(self, ids: torch.Tensor, cache: KVCache | None = None,
                 padding: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
@@ -178,10 +179,11 @@ class DecoderTransformer(nn.Module):
         row's first real token is at position 0, as in training. With ``cache``, the cache's own
         padding applies."""
         start = cache.seen() if cache is not None else 0
-        if start + ids.shape[1] > self.context:
-            raise ValueError(f"{start + ids.shape[1]} tokens exceed the context of {self.context}")
         if cache is not None:
             padding = cache.padding
+        longest = start + ids.shape[1] - (int(padding.min()) if padding is not None else 0)
+        if longest > self.context:
+            raise ValueError(f"{longest} tokens exceed the context of {self.context}")
         positions = torch.arange(start, start + ids.shape[1], device=ids.device)[None]  # (1, T)
         if padding is not None:
             positions = (positions - padding.to(ids.device)[:, None]).clamp(min=0)  # (B, T)

@@ -18,13 +18,15 @@ class SamplingContext:
 
     A row slides when its own tokens outgrow the context, whatever the other rows hold, so a
     request's piece does not depend on what is sampled beside it. Only the slid rows are read
-    again (into the cache, right-aligned with the others); the cache then drops the steps that
-    every row has left behind."""
+    again (into the cache, right-aligned with the others). The rows are held in twice the context,
+    so that the steps every row has left behind are dropped about once a context, not at each
+    step (rows reach the context at different steps)."""
 
     def __init__(self, net: DecoderTransformer, rows: Sequence[Sequence[int]], use_cache: bool,
                  marks: torch.Tensor, head: int):  # fmt: skip
         self.net, self.use_cache, self.marks, self.head = net, use_cache, marks, head
         self.budget = net.context // 2  # tokens a row keeps when it slides
+        self.width = 2 * net.context  # steps the rows are held in, padding included
         self.device = next(net.parameters()).device
         self.cache: KVCache | None = None
         rows = [torch.as_tensor(row, dtype=torch.long) for row in rows]
@@ -45,27 +47,27 @@ class SamplingContext:
         if not self.use_cache:
             return self.net(self.tokens.to(self.device), padding=self._padding())[:, -1]
         if self.cache is None:
-            self.cache = self.net.new_cache(self.padding.to(self.device))
+            self.cache = self.net.new_cache(self.padding.to(self.device), self.width)
             return self.net(self.tokens.to(self.device), self.cache)[:, -1]
         return self.net(self.tokens[:, -1:].to(self.device), self.cache)[:, -1]
 
     def append(self, tokens: torch.Tensor) -> None:
         """Each row's next token (read by the next ``logits``); rows that outgrow the context slide."""
         self.tokens = torch.cat([self.tokens, tokens.cpu()[:, None]], dim=1)
-        if self.tokens.shape[1] <= self.net.context:
-            return
-        full = torch.nonzero(self.padding == 0).flatten()  # the rows that outgrew it
         width = self.tokens.shape[1]
-        slid = [self.slid(self.tokens[row]) for row in full.tolist()]
-        for row, tokens in zip(full.tolist(), slid):
-            self.tokens[row] = self._padded(tokens, width)
-            self.padding[row] = width - len(tokens)
-        if self.cache is not None:
-            self._read_again(full, slid)
-        dropped = int(self.padding.min())  # steps no row needs any more
-        self.tokens, self.padding = self.tokens[:, dropped:], self.padding - dropped
-        if self.cache is not None:
-            self.cache.drop_front(dropped)
+        full = torch.nonzero(width - self.padding > self.net.context).flatten()  # rows that outgrew it
+        if len(full):
+            slid = [self.slid(self.tokens[row, int(self.padding[row]) :]) for row in full.tolist()]
+            for row, tokens in zip(full.tolist(), slid):
+                self.tokens[row] = self._padded(tokens, width)
+                self.padding[row] = width - len(tokens)
+            if self.cache is not None:
+                self._read_again(full, slid)
+        if width >= self.width:  # full: drop the steps no row needs any more
+            dropped = int(self.padding.min())
+            self.tokens, self.padding = self.tokens[:, dropped:], self.padding - dropped
+            if self.cache is not None:
+                self.cache.drop_front(dropped)
 
     def _read_again(self, rows: torch.Tensor, slid: list[torch.Tensor]) -> None:
         """Cache the slid rows' new tokens but the last (which the next step reads), rows of one
