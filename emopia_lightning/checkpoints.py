@@ -147,6 +147,9 @@ def load_model(path: str | Path, expected: type, kind: str):
         raise CheckpointError(f"{path}: holds {target.__name__} weights, not the {kind} asked for")
     try:
         model = instantiate(OmegaConf.create(config["model"]))
+        model.on_load_checkpoint(
+            checkpoint
+        )  # what a model keeps beside its weights, as Lightning restores it
         model.load_state_dict(checkpoint["state_dict"])
     except Exception as error:  # a config or weights this version cannot rebuild
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

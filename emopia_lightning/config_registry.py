@@ -10,7 +10,8 @@ sizes with ``${multiply:a,b}``, Lightning's step budget with ``${optimizer_steps
 classes builds unconditional nets); ``${if_labelled:flag,x}`` is x with labels, else 0 (the AC-GAN
 head needs them). ``${sweep_group:}`` names a multirun's W&B group. ``${remi_vocab_size:n}`` is the
 REMI vocabulary's size with n velocity bins (data.tokens), for the token models' embeddings;
-``${composer_vocab_size:n}`` the Transformer composer's (REMI, EOS and the emotion conditions).
+``${composer_vocab_size:n,learned}`` the Transformer composer's (REMI or ``learned`` bar tokens, EOS and the
+emotion conditions).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ RESOLVERS = {
     "conditional_classes": lambda conditional, n: int(n) if conditional else 0,
     "if_labelled": lambda conditional, x: x if conditional else 0,
     "remi_vocab_size": remi_vocab_size,
-    "composer_vocab_size": lambda n: ComposerVocabulary(int(n)).size,
+    "composer_vocab_size": lambda n, learned=0: ComposerVocabulary(int(n), learned_size=int(learned)).size,
     "sweep_group": sweep_group,
 }
 

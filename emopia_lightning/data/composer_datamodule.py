@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 
+from emopia_lightning.data.bar_tokens import BarTokensSpec, run_tokenizer
 from emopia_lightning.data.clip_dataset import pad_collate
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
 from emopia_lightning.data.composer_windows import ComposerWindows
@@ -20,7 +21,8 @@ class EmopiaComposerDataModule(CorpusDataModule):
 
     Training reads one random bar-aligned, pitch-shifted window of each training clip an epoch;
     validation the start of each validation clip. The test songs are never read. ``sounding``:
-    notes as they sound through the sustain pedal (``RemiSpec.sounding``).
+    notes as they sound through the sustain pedal (``RemiSpec.sounding``). ``bar_tokens``: learned
+    tokens over each bar's notes (``data.bar_tokens``), fitted on the training clips in ``setup``.
     """
 
     collate = staticmethod(partial(pad_collate, padding_value=PAD_ID))
@@ -32,6 +34,7 @@ class EmopiaComposerDataModule(CorpusDataModule):
         split: dict,
         num_velocities: int = 8,
         sounding: bool = False,
+        bar_tokens: dict | None = None,
         window: int = 512,
         max_shift: int = 3,
         batch_size: int = 16,
@@ -47,10 +50,20 @@ class EmopiaComposerDataModule(CorpusDataModule):
             )
         if not 0 <= max_shift <= 12:
             raise RequestError(f"data.max_shift must be 0..12 semitones, got {max_shift}")
-        split = dict(plain(split))
+        split, bar_tokens = dict(plain(split)), plain(bar_tokens)  # plain values in checkpoints
         self.save_hyperparameters(logger=False)
-        self.vocabulary = ComposerVocabulary(num_velocities, bool(sounding))
+        self.bar_tokens = BarTokensSpec(**(bar_tokens or {}))
+        self.vocabulary = ComposerVocabulary(num_velocities, bool(sounding), self.bar_tokens.vocab_size)
         self.spec = self.vocabulary.remi
+
+    def learn_from_training_clips(self) -> None:
+        if not self.bar_tokens.vocab_size or self.vocabulary.bar_tokenizer is not None:
+            return
+        names = [label.name for label in self.corpus.labels]
+        training = {names[i]: self.corpus.clip_rows(i).reshape(-1) for i in self.split.train}
+        held_out = [names[i] for part in ("val", "test") for i in self.split.part(part)]
+        tokenizer = run_tokenizer(self.bar_tokens, self.spec, training, held_out, self.hparams.cache_dir)
+        self.vocabulary = self.vocabulary.with_tokenizer(tokenizer)
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ComposerWindows:
         shift = self.hparams.max_shift if training else 0

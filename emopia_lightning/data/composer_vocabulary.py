@@ -1,5 +1,6 @@
-"""The Transformer composer's vocabulary: MidiTok's REMI (``data.tokens``) and, after its ids, an
-end-of-piece token and the conditions, one per quadrant and one for "no emotion".
+"""The Transformer composer's vocabulary: MidiTok's REMI (``data.tokens``), or learned tokens over
+each bar's notes that extend it (``data.bar_tokens``), and after those ids an end-of-piece token and
+the conditions, one per quadrant and one for "no emotion".
 
 A training sequence is ``[condition, Bar, Position, Pitch, Velocity, Duration, ..., (EOS)]``: the
 condition first, as in EMOPIA's own generator; "no emotion" stands in for the label when it is
@@ -9,14 +10,17 @@ of an unconditional model (``label_aug=false``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+import symusic
 
+from emopia_lightning.data.bar_tokens import BarTokenizer
 from emopia_lightning.data.labels import QUADRANTS
-from emopia_lightning.data.notes import PIANO
+from emopia_lightning.data.notes import PIANO, Notes
 from emopia_lightning.data.tokens import PAD_ID, RemiSpec
+from emopia_lightning.errors import RequestError
 
 IGNORE = -100  # a target the loss skips (cross_entropy's ignore_index)
 
@@ -25,10 +29,48 @@ IGNORE = -100  # a target the loss skips (cross_entropy's ignore_index)
 class ComposerVocabulary:
     num_velocities: int = 8
     sounding: bool = False  # clips read as they sound, through the pedal (``RemiSpec.sounding``)
+    # Learned tokens over each bar's notes: their vocabulary's size (0: plain REMI), and the fitted
+    # tokenizer once a run has it (``with_tokenizer``); the size alone fixes every id.
+    learned_size: int = 0
+    bar_tokenizer: BarTokenizer | None = None
 
     @cached_property
     def remi(self) -> RemiSpec:
         return RemiSpec(self.num_velocities, self.sounding)
+
+    def with_tokenizer(self, tokenizer: BarTokenizer) -> ComposerVocabulary:
+        if tokenizer.size != self.learned_size:
+            raise RequestError(
+                f"the bar tokenizer has {tokenizer.size} tokens, the composer reads {self.learned_size}"
+            )
+        return replace(self, bar_tokenizer=tokenizer)
+
+    @property
+    def music_size(self) -> int:
+        """How many ids stand for music (REMI's or the learned ones)."""
+        return self.learned_size or self.remi.vocab_size
+
+    def _tokenizer(self) -> BarTokenizer:
+        if self.bar_tokenizer is None:
+            raise RequestError("this composer reads learned bar tokens, and no bar tokenizer came with it")
+        return self.bar_tokenizer
+
+    def encode(self, remi_ids: np.ndarray) -> np.ndarray:
+        """REMI ids as this vocabulary's music ids."""
+        if not self.learned_size:
+            return np.asarray(remi_ids, dtype=np.int64)
+        return self._tokenizer().encode(remi_ids)
+
+    def tokens(self, notes: Notes) -> np.ndarray:
+        """A clip's music ids."""
+        return self.encode(self.remi.tokens(notes))
+
+    def score(self, ids: np.ndarray) -> symusic.Score:
+        """The Score that ids stand for (conditions, EOS and padding left out)."""
+        music = self.music(ids)
+        if self.learned_size:
+            music = self._tokenizer().decode(music)
+        return self.remi.decode(music)
 
     @cached_property
     def _remi_ids(self) -> dict[str, int]:
@@ -40,15 +82,15 @@ class ComposerVocabulary:
 
     @property
     def eos(self) -> int:
-        return self.remi.vocab_size
+        return self.music_size
 
     def condition(self, quadrant: int | None) -> int:
         """The first token for quadrant index 0..3, or for no emotion (None)."""
-        return self.remi.vocab_size + 1 + (len(QUADRANTS) if quadrant is None else int(quadrant))
+        return self.music_size + 1 + (len(QUADRANTS) if quadrant is None else int(quadrant))
 
     @property
     def size(self) -> int:
-        return self.remi.vocab_size + 2 + len(QUADRANTS)  # REMI, EOS, 4 quadrants, no emotion
+        return self.music_size + 2 + len(QUADRANTS)  # music, EOS, 4 quadrants, no emotion
 
     @property
     def bar(self) -> int:
@@ -66,8 +108,10 @@ class ComposerVocabulary:
         table[self.pitch_ids] = np.arange(PIANO[0], PIANO[1] + 1)
         return table
 
+    # Transposition reads REMI ids (a learned token holds several notes): shift, then encode.
+
     def transpose_range(self, ids: np.ndarray) -> tuple[int, int]:
-        """(lowest, highest) shift in semitones that keeps every pitch of ``ids`` on the piano."""
+        """(lowest, highest) shift in semitones that keeps every pitch of REMI ``ids`` on the piano."""
         pitches = self.pitch_of_id[np.asarray(ids)]
         pitches = pitches[pitches >= 0]
         if not len(pitches):
@@ -86,6 +130,6 @@ class ComposerVocabulary:
         return ids
 
     def music(self, ids: np.ndarray) -> np.ndarray:
-        """``ids`` without the tokens REMI does not know (conditions, EOS, padding)."""
+        """``ids`` without the tokens that are not music (conditions, EOS, padding)."""
         ids = np.asarray(ids).reshape(-1)
-        return ids[(ids < self.remi.vocab_size) & (ids != PAD_ID)]
+        return ids[(ids < self.music_size) & (ids != PAD_ID)]

@@ -1,5 +1,5 @@
-"""Training windows for the Transformer composer: REMI token windows of clips that start at a bar
-line, pitch-shifted in training, each ending with EOS where the clip ends inside it."""
+"""Training windows for the Transformer composer: token windows of clips that start at a bar line,
+pitch-shifted in training, each ending with EOS where the clip ends inside it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from emopia_lightning.errors import RequestError
 
 
 class ComposerWindows(LabelledClips):
-    """One item per clip: ``(ids, quadrant)``, ``ids`` (at most ``window``,) int64 REMI tokens.
+    """One item per clip: ``(ids, quadrant)``, ``ids`` (at most ``window``,) int64 tokens of the
+    vocabulary (REMI, or learned bar tokens: the corpus holds REMI, merged here).
 
     ``random=True`` (training): the window starts at a random bar line of the clip and is shifted
     by a random number of semitones in ``[-max_shift, max_shift]`` (as far as the piano allows);
@@ -34,9 +35,16 @@ class ComposerWindows(LabelledClips):
         start = int(bars[0]) if len(bars) else 0
         if self.random and len(bars) > 1:
             start = int(bars[int(torch.randint(len(bars), ()))])
-        piece = np.append(ids[start:], self.vocabulary.eos)[: self.window]  # EOS where the clip ends
-        if self.random and self.max_shift:
-            low, high = self.vocabulary.transpose_range(piece)
-            low, high = max(low, -self.max_shift), min(high, self.max_shift)
-            piece = self.vocabulary.transposed(piece, int(torch.randint(low, high + 1, ())))
+        if self.vocabulary.learned_size:  # shift the REMI tokens of the rest of the clip, then merge
+            piece = self.vocabulary.encode(self._shifted(ids[start:]))
+            piece = np.append(piece, self.vocabulary.eos)[: self.window]  # EOS where the clip ends
+        else:
+            piece = self._shifted(np.append(ids[start:], self.vocabulary.eos)[: self.window])
         return torch.from_numpy(piece), int(self.targets[item])
+
+    def _shifted(self, ids: np.ndarray) -> np.ndarray:
+        if not (self.random and self.max_shift):
+            return ids
+        low, high = self.vocabulary.transpose_range(ids)
+        low, high = max(low, -self.max_shift), min(high, self.max_shift)
+        return self.vocabulary.transposed(ids, int(torch.randint(low, high + 1, ())))

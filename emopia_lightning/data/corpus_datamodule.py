@@ -56,6 +56,10 @@ class CorpusDataModule(pl.LightningDataModule):
         """The dataset of the clips at ``positions``; ``training``: the augmented training view."""
         raise NotImplementedError
 
+    def learn_from_training_clips(self) -> None:
+        """Between the split and the datasets: what a subclass learns from the training clips
+        (nothing here)."""
+
     def model_inputs(self, notes: Notes, whole_clip: bool = False) -> torch.Tensor:
         """A checked clip from anywhere (a MIDI file, an upload) as its model reads it in
         validation: a batch of one or more views, (n, T, ...). ``predict`` and the page ask this
@@ -74,6 +78,7 @@ class CorpusDataModule(pl.LightningDataModule):
         self.corpus = load_corpus(source, self.spec, self.hparams.cache_dir, self.hparams.progress)
         options = dict(self.hparams.split)
         self.split = make_split(self.corpus.labels, source.split_csvs, **options)
+        self.learn_from_training_clips()
         for part in PARTS:
             self.datasets[part] = self.make_dataset(self.split.part(part), training=part == "train")
         log.info(

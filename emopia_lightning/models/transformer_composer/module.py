@@ -1,4 +1,5 @@
-"""LightningModule: an emotion-conditioned decoder-only Transformer over REMI tokens.
+"""LightningModule: an emotion-conditioned decoder-only Transformer over REMI tokens, or over
+learned tokens of each bar's notes (``learned_size``, ``data.bar_tokens``).
 
 A training window (``data.composer_windows``, REMI from a bar line) carries its condition: the
 quadrant, or "no emotion" with probability ``label_dropout`` (and always when ``conditional`` is
@@ -7,13 +8,15 @@ false, ``label_aug=false``), so that one model gives both halves of classifier-f
 restated at each bar line at no cost in length, and a plan can change it at any bar; without it
 (composers trained before it) the condition is read once, before the window. The loss is
 the next token's cross-entropy; ``val/loss`` is its mean per token over the validation songs'
-windows, with the true emotion (the checkpoint is chosen on it).
+windows, with the true emotion (the checkpoint is chosen on it). A composer of learned tokens takes
+its tokenizer from the data module and keeps it in its checkpoints.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import pytorch_lightning as pl
 import torch
@@ -21,6 +24,7 @@ import torch.nn.functional as F
 
 from emopia_lightning.composing.composer import Composer
 from emopia_lightning.composing.request import PieceRequest
+from emopia_lightning.data.bar_tokens import BarTokenizer
 from emopia_lightning.data.composer_vocabulary import IGNORE, ComposerVocabulary
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.tokens import PAD_ID
@@ -28,6 +32,8 @@ from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.sampling import TransformerOptions, compose_notes
 from emopia_lightning.models.transformer_composer.token_layout import TokenLayout
+
+BAR_TOKENIZER_KEY = "bar_tokenizer"  # a checkpoint's entry: the learned bar tokenizer, as JSON
 
 
 def warmup_cosine(warmup_steps: int, total_steps: int, final_fraction: float) -> Callable[[int], float]:
@@ -61,6 +67,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         # checkpoints lack the setting); the configs set true.
         condition_every_bar: bool = False,
         sounding: bool = False,  # trained on notes as they sound (data.sounding), so it reads prompts so
+        learned_size: int = 0,  # the learned bar tokens' vocabulary (data.bar_tokens.vocab_size); 0: REMI
     ):
         super().__init__()
         if task != "quadrant":
@@ -72,11 +79,34 @@ class TransformerComposer(pl.LightningModule, Composer):
         self.save_hyperparameters(ignore=["net", "optimizer"], logger=False)
         self.net = net
         self.optimizer_factory = optimizer
-        self.vocabulary = ComposerVocabulary(num_velocities, bool(sounding))
-        self.token_layout = TokenLayout(self.vocabulary, bool(condition_every_bar))
+        self.token_layout = TokenLayout(
+            ComposerVocabulary(num_velocities, bool(sounding), int(learned_size)), bool(condition_every_bar)
+        )
         if net.embed.num_embeddings != self.vocabulary.size:
             raise RequestError(
                 f"the net reads {net.embed.num_embeddings} tokens, the vocabulary has {self.vocabulary.size}"
+            )
+
+    @property
+    def vocabulary(self) -> ComposerVocabulary:
+        return self.token_layout.vocabulary
+
+    def _use_tokenizer(self, tokenizer: BarTokenizer) -> None:
+        self.token_layout = replace(self.token_layout, vocabulary=self.vocabulary.with_tokenizer(tokenizer))
+
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if self.hparams.learned_size and datamodule is not None:
+            self._use_tokenizer(datamodule.vocabulary.bar_tokenizer)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.vocabulary.bar_tokenizer is not None:
+            checkpoint[BAR_TOKENIZER_KEY] = self.vocabulary.bar_tokenizer.to_json()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if BAR_TOKENIZER_KEY in checkpoint:
+            self._use_tokenizer(
+                BarTokenizer.from_json(checkpoint[BAR_TOKENIZER_KEY], self.vocabulary.remi.tokenizer)
             )
 
     @property

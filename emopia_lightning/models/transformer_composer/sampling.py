@@ -185,7 +185,7 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
 
 def tokens_to_notes(ids: np.ndarray, vocabulary: ComposerVocabulary, qpm: float) -> Notes:
     """The notes REMI tokens stand for, placed in beats (a malformed note is skipped by MidiTok)."""
-    score = vocabulary.remi.decode(vocabulary.music(ids))
+    score = vocabulary.score(ids)
     if not score.tracks:
         return Notes.from_beats([], [], [], [], qpm)
     notes = score.tracks[0].notes.numpy()

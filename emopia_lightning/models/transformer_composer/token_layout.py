@@ -59,6 +59,6 @@ def opening(vocabulary: ComposerVocabulary, request: PieceRequest) -> np.ndarray
     the first new bar."""
     if request.prompt is None:
         return np.array([vocabulary.bar])
-    ids = vocabulary.remi.tokens(request.prompt).astype(np.int64)
+    ids = vocabulary.tokens(request.prompt)
     missing = request.prompt_bars - int((ids == vocabulary.bar).sum())  # silent bars at its end
     return np.concatenate([ids, np.full(missing + 1, vocabulary.bar)])
