@@ -132,12 +132,8 @@ class TransformerComposer(pl.LightningModule, Composer):
 
     def _loss(self, batch, drop: bool) -> tuple[torch.Tensor, int]:
         ids, _, quadrants = batch  # (B, T) PAD-padded windows from a Bar, (B,) lengths, (B,) quadrants
-        conditions = self._conditions(quadrants, drop)[:, None]  # (B, 1)
-        if self.token_layout.condition_every_bar:
-            marked = torch.where(ids == self.vocabulary.bar, conditions, ids)  # (B, T)
-            inputs, targets = marked[:, :-1], marked[:, 1:]  # (B, T - 1) each
-        else:
-            inputs, targets = torch.cat([conditions, ids[:, :-1]], dim=1), ids  # (B, T) each
+        marked = self.token_layout.marked(ids, self._conditions(quadrants, drop)[:, None])
+        inputs, targets = marked[:, :-1], marked[:, 1:]  # (B, T') each
         targets = targets.masked_fill(targets == PAD_ID, IGNORE)  # each input's next token
         logits = self.net(inputs)  # (B, T', V)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)

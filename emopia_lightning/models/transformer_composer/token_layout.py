@@ -28,16 +28,21 @@ class TokenLayout:
             return torch.arange(self.vocabulary.condition(0), self.vocabulary.size)
         return torch.tensor([self.vocabulary.bar])
 
-    def row(self, music: np.ndarray, bar_conditions: Sequence[int]) -> list[int]:
-        """A row of REMI ``music`` (starting with a Bar) as the model reads it: each bar's mark, the
-        condition of bar k being ``bar_conditions[k]``."""
-        music = np.asarray(music, dtype=np.int64)
+    def marked(self, music: torch.Tensor, bar_conditions: torch.Tensor) -> torch.Tensor:
+        """Rows of ``music`` (B, T) as the model reads them: every bar's mark, the condition of
+        bar k of row b being ``bar_conditions[b, k]`` (B, K) (past K bars, its last), or the first
+        condition before the row when it is read once. Training marks a window with one condition,
+        (B, 1); sampling marks each bar of a plan."""
         if not self.condition_every_bar:
-            return [bar_conditions[0], *music.tolist()]
+            return torch.cat([bar_conditions[:, :1], music], dim=1)
         bars = music == self.vocabulary.bar
-        marked = music.copy()
-        marked[bars] = np.asarray(bar_conditions)[: int(bars.sum())]
-        return marked.tolist()
+        k = (bars.long().cumsum(dim=1) - 1).clamp(0, bar_conditions.shape[1] - 1)
+        return torch.where(bars, bar_conditions.gather(1, k), music)
+
+    def row(self, music: np.ndarray, bar_conditions: Sequence[int]) -> list[int]:
+        """One row of ``music`` (starting with a Bar), marked as :meth:`marked` says."""
+        music = torch.as_tensor(np.asarray(music, dtype=np.int64))[None]
+        return self.marked(music, torch.tensor([list(bar_conditions)]))[0].tolist()
 
 
 def bar_conditions(vocabulary: ComposerVocabulary, conditional: bool, request: PieceRequest,
