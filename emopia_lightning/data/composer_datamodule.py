@@ -23,6 +23,7 @@ class EmopiaComposerDataModule(CorpusDataModule):
     validation the start of each validation clip. The test songs are never read. ``sounding``:
     notes as they sound through the sustain pedal (``RemiSpec.sounding``). ``bar_tokens``: learned
     tokens over each bar's notes (``data.bar_tokens``), fitted on the training clips in ``setup``.
+    ``key_relative``: every clip moved to C (``data.tonic``), instead of the random shifts.
     """
 
     collate = staticmethod(partial(pad_collate, padding_value=PAD_ID))
@@ -35,6 +36,7 @@ class EmopiaComposerDataModule(CorpusDataModule):
         num_velocities: int = 8,
         sounding: bool = False,
         bar_tokens: dict | None = None,
+        key_relative: bool = False,
         window: int = 512,
         max_shift: int = 3,
         batch_size: int = 16,
@@ -67,4 +69,5 @@ class EmopiaComposerDataModule(CorpusDataModule):
 
     def make_dataset(self, positions: np.ndarray, training: bool) -> ComposerWindows:
         shift = self.hparams.max_shift if training else 0
-        return ComposerWindows(self.corpus, positions, self.vocabulary, self.hparams.window, training, shift)
+        return ComposerWindows(self.corpus, positions, self.vocabulary, self.hparams.window, training, shift,
+                               self.hparams.key_relative)  # fmt: skip

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
@@ -28,12 +29,21 @@ from emopia_lightning.data.bar_tokens import BarTokenizer
 from emopia_lightning.data.composer_vocabulary import IGNORE, ComposerVocabulary
 from emopia_lightning.data.notes import Notes
 from emopia_lightning.data.tokens import PAD_ID
+from emopia_lightning.data.tonic import OCTAVE, nearest_shift, to_c
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
 from emopia_lightning.models.transformer_composer.sampling import TransformerOptions, compose_notes
 from emopia_lightning.models.transformer_composer.token_layout import TokenLayout
 
+TONIC_STREAM = 12  # the seed's random stream that draws a key-relative piece's tonic
 BAR_TOKENIZER_KEY = "bar_tokenizer"  # a checkpoint's entry: the learned bar tokenizer, as JSON
+
+
+def key_shift(request: PieceRequest) -> int:
+    """Semitones from C to a piece's key: its prompt's, or a tonic its seed draws."""
+    if request.prompt is not None and len(request.prompt):
+        return -to_c(request.prompt.pitch)
+    return nearest_shift(int(np.random.default_rng([request.seed, TONIC_STREAM]).integers(OCTAVE)), [])
 
 
 def warmup_cosine(warmup_steps: int, total_steps: int, final_fraction: float) -> Callable[[int], float]:
@@ -68,6 +78,7 @@ class TransformerComposer(pl.LightningModule, Composer):
         condition_every_bar: bool = False,
         sounding: bool = False,  # trained on notes as they sound (data.sounding), so it reads prompts so
         learned_size: int = 0,  # the learned bar tokens' vocabulary (data.bar_tokens.vocab_size); 0: REMI
+        key_relative: bool = False,  # trained on clips moved to C (data.key_relative): it writes in C
     ):
         super().__init__()
         if task != "quadrant":
@@ -115,7 +126,16 @@ class TransformerComposer(pl.LightningModule, Composer):
         return f"{self.hparams.name} ({kind})"
 
     def compose_notes(self, requests: Sequence[PieceRequest], options: TransformerOptions) -> list[Notes]:
-        return compose_notes(self.net, self.token_layout, self.hparams.conditional, requests, options)
+        if not self.hparams.key_relative:
+            return compose_notes(self.net, self.token_layout, self.hparams.conditional, requests, options)
+        # It writes in C: a prompt is read in C, and the new bars go to the piece's key.
+        shifts = [key_shift(r) for r in requests]
+        in_c = [
+            r if r.prompt is None else replace(r, prompt=r.prompt.transposed(-s))
+            for r, s in zip(requests, shifts)
+        ]
+        notes = compose_notes(self.net, self.token_layout, self.hparams.conditional, in_c, options)
+        return [n.transposed(s) for n, s in zip(notes, shifts)]
 
     # -- training -------------------------------------------------------------------------------
 
