@@ -147,9 +147,8 @@ def load_model(path: str | Path, expected: type, kind: str):
         raise CheckpointError(f"{path}: holds {target.__name__} weights, not the {kind} asked for")
     try:
         model = instantiate(OmegaConf.create(config["model"]))
-        model.on_load_checkpoint(
-            checkpoint
-        )  # what a model keeps beside its weights, as Lightning restores it
+        # What a model keeps beside its weights (a composer's tokenizer), restored as Lightning does.
+        model.on_load_checkpoint(checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
     except Exception as error:  # a config or weights this version cannot rebuild
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -62,32 +62,25 @@ class BarTokenizer:
         if not tokenizer.is_trained:
             raise RequestError("a bar tokenizer must be trained (MidiTok's tokenizer.train)")
         self.tokenizer, self.bar, self.fitted_on = tokenizer, int(bar), tuple(fitted_on)
-        self.base_size = len(tokenizer.vocab)  # REMI's ids, which learned ids extend
         # Each learned id's REMI tokens: decoding is then a table lookup.
         self._expansions = [self._expand(i) for i in range(len(tokenizer))]
 
     @classmethod
     def fit(cls, remi, bar: int, clips: Iterable[tuple[str, np.ndarray]], spec: BarTokensSpec):
         """Learn ``spec``'s vocabulary from ``clips`` (name, REMI ids), each bar's notes a "word"."""
-        import miditok  # noqa: F401  (MidiTok's training relies on it being imported)
-
+        if spec.vocab_size <= len(remi.vocab):
+            raise RequestError(
+                f"data.bar_tokens.vocab_size ({spec.vocab_size}) must exceed REMI's {len(remi.vocab)} tokens"
+            )
         tokenizer = copy.deepcopy(remi)
         tokenizer.config.encode_ids_split = "no"  # bars are split here, without their Bar token
         names, words = [], []
         for name, ids in clips:
             names.append(name)
-            # MidiTok learns from each token's one-character form (its "byte"); an empty bar has none.
-            words.append(
-                [
-                    tokenizer._ids_to_bytes(c.tolist(), as_one_str=True)
-                    for c in bar_contents(ids, bar)
-                    if len(c)
-                ]
-            )
-        if spec.vocab_size <= len(tokenizer.vocab):
-            raise RequestError(
-                f"data.bar_tokens.vocab_size ({spec.vocab_size}) must exceed REMI's {len(tokenizer.vocab)} tokens"
-            )
+            # MidiTok learns from each token's one-character form (its "byte"), which it offers no
+            # public call for before training; an empty bar has none.
+            contents = [c for c in bar_contents(ids, bar) if len(c)]
+            words.append([tokenizer._ids_to_bytes(c.tolist(), as_one_str=True) for c in contents])
         tokenizer.train(vocab_size=spec.vocab_size, model=spec.model, iterator=words)
         return cls(tokenizer, bar, names)
 
