@@ -144,8 +144,8 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         live = len(rows)
         every = torch.log_softmax(context.logits().float(), dim=-1).view(len(groups), live, -1)  # (G, n, V)
         next_marks = marks[:, rows, (prompt_bars + bars_begun)[rows]]  # (G, n): each row's next bar mark
-        if layout.condition_every_bar:  # a row closes its bar with the chance of any bar mark
-            every[..., vocabulary.bar] = every[..., marks_ids].logsumexp(dim=2)
+        if layout.condition_every_bar:  # the asked-for row closes its bar with the chance of any bar mark
+            every[0, :, vocabulary.bar] = every[0][:, marks_ids].logsumexp(dim=1)  # (the only chance read)
         log_probs = conditioned = every[0]  # (n, V)
         if "none" in groups:
             unconditioned = every[groups.index("none")]
