@@ -170,8 +170,16 @@ def main(argv: list[str] | None = None) -> int:
             "",
             *overlap_and_coherence_rows(composers),
         ]
-    if all("realness" in job and "along_piece" in job and "coherence" in job for job in jobs):
-        lines += ["", "## Realness and the whole piece", "", *whole_piece_rows(composers)]
+    measured = {  # the composers whose evaluations ran the realness test and the long pieces
+        name: runs
+        for name, runs in composers.items()
+        if all("realness" in job and "along_piece" in job and "coherence" in job for job in runs)
+    }
+    if measured:
+        lines += ["", "## Realness and the whole piece", "", *whole_piece_rows(measured)]
+        if len(measured) < len(composers):
+            left = ", ".join(sorted(set(composers) - set(measured)))
+            lines += ["", f"Not measured so (evaluated before the realness test existed): {left}."]
     lines.append("")
     out = args.folder.with_suffix(".md")
     out.write_text("\n".join(lines))

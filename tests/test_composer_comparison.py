@@ -61,3 +61,17 @@ def test_the_table_gains_realness_first_and_last_windows_of_the_longest_pieces_a
     assert "| musegan | 1 | 1.000 | 0.500 | 0.540 | 0.530 |" in table
     # two seeds: mean ± sample std of each column
     assert "| transformer | 2 | 0.970 ± 0.014 | 0.650 ± 0.071 | 0.350 ± 0.071 | 0.250 ± 0.071 |" in table
+
+
+def test_a_composer_evaluated_before_the_realness_test_is_named_and_the_others_still_shown(tmp_path):
+    folder = tmp_path / "comparison"
+    older = _job(1.0, 0.5, 0.54, 0.53)
+    del older["realness"], older["along_piece"]
+    for composer, job in {"musegan": older, "transformer": _job(0.98, 0.7, 0.3, 0.2)}.items():
+        (folder / composer / "0").mkdir(parents=True)
+        (folder / composer / "0" / "results.json").write_text(json.dumps(job))
+    assert _comparison().main([str(folder)]) == 0
+    table = (tmp_path / "comparison.md").read_text()
+    assert "| transformer | 1 | 0.980 | 0.700 | 0.300 | 0.200 |" in table
+    assert "| musegan | 1 |" not in table.split("## Realness and the whole piece")[1]
+    assert "Not measured so (evaluated before the realness test existed): musegan." in table
