@@ -61,14 +61,20 @@ def test_a_piece_goes_to_its_prompts_key_or_to_one_its_seed_draws(real_clips):
     assert drawn == [key_shift(PieceRequest("Q1", 2, 100, seed)) for seed in range(60)]
 
 
+def composed_key_relative(composer, request: PieceRequest):
+    """The piece ``composer``'s net writes for ``request`` as a key-relative composer would."""
+    composer.hparams.key_relative = True
+    try:
+        (notes,) = composer.compose_notes([request], composer.options_type())
+    finally:
+        composer.hparams.key_relative = False
+    return notes
+
+
 def test_a_key_relative_composer_writes_what_it_would_in_c_moved_to_the_key(fluent_composer):
     request = PieceRequest("Q2", 2, 100, 7).checked()
     (in_c,) = fluent_composer.compose_notes([request], fluent_composer.options_type())
-    fluent_composer.hparams.key_relative = True
-    try:
-        (moved,) = fluent_composer.compose_notes([request], fluent_composer.options_type())
-    finally:
-        fluent_composer.hparams.key_relative = False
+    moved = composed_key_relative(fluent_composer, request)
     shift = key_shift(request)
     kept = (in_c.pitch.astype(int) + shift >= PIANO[0]) & (in_c.pitch.astype(int) + shift <= PIANO[1])
     assert shift != 0 and np.array_equal(moved.pitch.astype(int), in_c.pitch[kept].astype(int) + shift)
@@ -83,9 +89,5 @@ def test_a_key_relative_composer_reads_its_prompt_in_c_and_continues_in_the_prom
     shift = key_shift(request)
     read_in_c = dataclasses.replace(request, prompt=request.prompt.transposed(-shift))
     (from_c,) = fluent_composer.compose_notes([read_in_c], fluent_composer.options_type())
-    fluent_composer.hparams.key_relative = True
-    try:
-        (moved,) = fluent_composer.compose_notes([request], fluent_composer.options_type())
-    finally:
-        fluent_composer.hparams.key_relative = False
+    moved = composed_key_relative(fluent_composer, request)
     assert len(moved) and np.array_equal(moved.pitch, from_c.transposed(shift).pitch)
