@@ -55,6 +55,19 @@ def test_a_slid_row_keeps_its_latest_whole_bars_from_their_mark():
     assert context.slid(long).tolist() == [q4, *range(117, 140)]
 
 
+def test_a_slid_row_with_an_anchor_keeps_its_opening_bars_then_its_latest_whole_bars():
+    q1, q4 = CONDITIONS[0], CONDITIONS[3]
+    row = torch.tensor([q1, *range(10, 15), q1, *range(15, 18), q1, *range(30, 45), q4, *range(50, 62)])
+    anchored = SamplingContext(tiny().net, [[5]], True, marks=torch.tensor(CONDITIONS), head=0, anchor_bars=1)
+    assert anchored.slid(row).tolist() == [q1, *range(10, 15), q4, *range(50, 62)]  # bar 1, then the last
+    # Two opening bars fit in half the budget of 24: they stay, and then what fits of the latest bars
+    two = SamplingContext(tiny().net, [[5]], True, marks=torch.tensor(CONDITIONS), head=0, anchor_bars=2)
+    assert two.slid(row).tolist() == [q1, *range(10, 15), q1, *range(15, 18), q4, *range(50, 62)]
+    # An opening bar longer than half the budget is not kept
+    long = torch.tensor([q1, *range(100, 114), q1, *range(30, 45), q4, *range(50, 62)])
+    assert anchored.slid(long).tolist() == [q4, *range(50, 62)]
+
+
 def test_every_slid_context_starts_with_the_emotion_at_a_bar_line_and_the_turn_is_at_its_bar(monkeypatch):
     composer = tiny()
     calls = fed_to_first_row(composer, monkeypatch)

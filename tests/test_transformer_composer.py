@@ -101,8 +101,11 @@ def test_cached_sampling_gives_the_tokens_uncached_sampling_gives(tmp_path):
     composer = tiny_composer()
     requests = [PieceRequest("Q2", 5, 120, 1).checked(), PieceRequest("Q4", 3, 120, 2).checked()]
     # With guidance an unconditional row runs beside each request; with valence guidance, a mirrored one too.
-    for guidance, valence in ((1.0, 0.0), (1.5, 0.0), (1.5, 1.0)):
-        options = partial(composer.options_type, guidance=guidance, valence_guidance=valence)
+    # anchor_bars: the slid rows keep their opening bar too.
+    for guidance, valence, anchor in ((1.0, 0.0, 0), (1.5, 0.0, 0), (1.5, 1.0, 0), (1.5, 1.0, 1)):
+        options = partial(
+            composer.options_type, guidance=guidance, valence_guidance=valence, anchor_bars=anchor
+        )
         cached, uncached = (
             sample_tokens(composer.net, composer.token_layout, True, requests, options(cache=c))
             for c in (True, False)
@@ -170,6 +173,8 @@ def test_the_emotion_and_the_guidance_change_the_music_and_without_labels_the_em
         ({"guidance": "strong"}, "guidance must be a number"),
         ({"valence_guidance": -1}, r"valence_guidance must be in \[0, 10\]"),
         ({"cache": "yes"}, "cache must be true or false"),
+        ({"anchor_bars": 1.5}, "anchor_bars must be a whole number of bars"),
+        ({"anchor_bars": 9}, r"anchor_bars must be in \[0, 8\]"),
         ({"threshold": 0.5}, "threshold: not an option of the transformer"),
     ],
 )

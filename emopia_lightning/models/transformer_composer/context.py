@@ -14,7 +14,8 @@ from emopia_lightning.models.components.decoder import DecoderTransformer, KVCac
 class SamplingContext:
     """The tokens each row's model sees, left-padded to one length, with its cache; both ways of
     computing agree. ``marks``: the ids that start a bar; a slid row keeps ``head`` tokens of its
-    start (the condition, where only the start holds it), then its latest whole bars.
+    start (the condition, where only the start holds it), then its first ``anchor_bars`` bars (an
+    opening to come back to, where they fit in half the budget), then its latest whole bars.
 
     A row slides when its own tokens outgrow the context, whatever the other rows hold, so a
     request's piece does not depend on what is sampled beside it. Only the slid rows are read
@@ -23,8 +24,9 @@ class SamplingContext:
     step (rows reach the context at different steps)."""
 
     def __init__(self, net: DecoderTransformer, rows: Sequence[Sequence[int]], use_cache: bool,
-                 marks: torch.Tensor, head: int):  # fmt: skip
+                 marks: torch.Tensor, head: int, anchor_bars: int = 0):  # fmt: skip
         self.net, self.use_cache, self.marks, self.head = net, use_cache, marks, head
+        self.anchor_bars = anchor_bars
         self.budget = net.context // 2  # tokens a row keeps when it slides
         self.width = 2 * net.context  # steps the rows are held in, padding included
         self.device = next(net.parameters()).device
@@ -82,8 +84,9 @@ class SamplingContext:
     def slid(self, row: torch.Tensor) -> torch.Tensor:
         """The row's head and its latest whole bars within the budget; where those hold under half
         of it (a long bar), the mark of the bar it is cut in, then its latest tokens."""
-        head, body = row[: self.head], row[self.head :]
-        room = self.budget - self.head
+        kept = self._kept_start(row)
+        head, body = row[:kept], row[kept:]
+        room = self.budget - kept
         starts = torch.nonzero(torch.isin(body, self.marks)).flatten()  # (bars,)
         fitting = starts[len(body) - starts <= room]
         if len(fitting) and len(body) - int(fitting[0]) >= room // 2:
@@ -92,6 +95,15 @@ class SamplingContext:
         before = starts[starts < cut]
         mark = body[int(before[-1]) : int(before[-1]) + 1] if len(before) else body[:0]
         return torch.cat([head, mark, body[len(body) - (room - len(mark)) :]])
+
+    def _kept_start(self, row: torch.Tensor) -> int:
+        """How many tokens of the row's start a slide keeps: its head, and the most of its first
+        ``anchor_bars`` bars that fit in half the budget (the bars after them stay whole)."""
+        starts = torch.nonzero(torch.isin(row[self.head :], self.marks)).flatten() + self.head
+        for bars in range(min(self.anchor_bars, len(starts) - 1), 0, -1):
+            if int(starts[bars]) <= self.budget // 2:
+                return int(starts[bars])
+        return self.head
 
     def keep(self, rows: torch.Tensor) -> None:
         """Only these rows from now on (finished pieces stop costing: attention over a long cache

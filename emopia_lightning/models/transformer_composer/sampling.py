@@ -66,6 +66,8 @@ class TransformerOptions(ComposeOptions):
     # 2 (a third row) took the feature judge from .54 to .67 at make run's size (composer_notes.md).
     valence_guidance: float = 2.0
     cache: bool = True  # false: recompute every step (same tokens; for checking the cache)
+    # Bars of a piece's opening its context keeps when it slides (an opening to come back to); 0: none.
+    anchor_bars: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,6 +75,9 @@ class TransformerOptions(ComposeOptions):
         in_range("top_p", self.top_p, 0, 1, low_open=True)
         in_range("guidance", self.guidance, 0, 10)
         in_range("valence_guidance", self.valence_guidance, 0, 10)
+        in_range("anchor_bars", self.anchor_bars, 0, 8)
+        if self.anchor_bars != int(self.anchor_bars):
+            raise RequestError(f"anchor_bars must be a whole number of bars, got {self.anchor_bars!r}")
         if not isinstance(self.cache, bool):
             raise RequestError(f"cache must be true or false, got {self.cache!r}")
 
@@ -124,7 +129,7 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
     context = SamplingContext(
         net,
         [layout.row(openings[r], per_request[r][g]) for g in range(len(groups)) for r in range(n)],
-        options.cache, layout.marks(), head=0 if layout.condition_every_bar else 1,
+        options.cache, layout.marks(), head=0 if layout.condition_every_bar else 1, anchor_bars=int(options.anchor_bars),
     )  # fmt: skip
     marks_ids = layout.marks().to(device)
     uniforms = RequestUniforms([r.seed for r in requests])
