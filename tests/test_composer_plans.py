@@ -68,6 +68,20 @@ def test_a_slid_row_with_an_anchor_keeps_its_opening_bars_then_its_latest_whole_
     assert anchored.slid(long).tolist() == [q4, *range(50, 62)]
 
 
+def test_a_row_with_a_shorter_limit_slides_sooner_and_the_others_keep_the_whole_context():
+    q1 = CONDITIONS[0]
+    context = SamplingContext(tiny().net, [[q1], [q1]], True, marks=torch.tensor(CONDITIONS), head=0,
+                              limits=[48, 20])  # fmt: skip
+    longest = [0, 0]
+    for step in range(120):
+        context.append(torch.tensor([q1 if step % 6 == 5 else 10 + step % 6] * 2))  # bars of 6 tokens
+        for row in range(2):
+            reads = context.tokens[row, int(context.padding[row]) :]
+            assert reads[0] == q1  # each row still starts with its mark
+            longest[row] = max(longest[row], len(reads))
+    assert longest == [48, 20]
+
+
 def test_every_slid_context_starts_with_the_emotion_at_a_bar_line_and_the_turn_is_at_its_bar(monkeypatch):
     composer = tiny()
     calls = fed_to_first_row(composer, monkeypatch)

@@ -24,15 +24,20 @@ class SamplingContext:
     step (rows reach the context at different steps)."""
 
     def __init__(self, net: DecoderTransformer, rows: Sequence[Sequence[int]], use_cache: bool,
-                 marks: torch.Tensor, head: int, anchor_bars: int = 0):  # fmt: skip
+                 marks: torch.Tensor, head: int, anchor_bars: int = 0,
+                 limits: Sequence[int] | None = None):  # fmt: skip
         self.net, self.use_cache, self.marks, self.head = net, use_cache, marks, head
         self.anchor_bars = anchor_bars
-        self.budget = net.context // 2  # tokens a row keeps when it slides
+        # Each row's context: it slides past its limit (the model's context unless given shorter),
+        # keeping half of it.
+        self.limits = torch.tensor(limits if limits is not None else [net.context] * len(rows))
         self.width = 2 * net.context  # steps the rows are held in, padding included
         self.device = next(net.parameters()).device
         self.cache: KVCache | None = None
         rows = [torch.as_tensor(row, dtype=torch.long) for row in rows]
-        rows = [self.slid(row) if len(row) > net.context else row for row in rows]  # a long prompt
+        rows = [
+            self.slid(row, k) if len(row) > self.limits[k] else row for k, row in enumerate(rows)
+        ]  # a long prompt
         longest = max(len(row) for row in rows)
         self.padding = torch.tensor([longest - len(row) for row in rows])  # (rows,)
         self.tokens = torch.stack([self._padded(row, longest) for row in rows])  # (rows, longest)
@@ -57,9 +62,9 @@ class SamplingContext:
         """Each row's next token (read by the next ``logits``); rows that outgrow the context slide."""
         self.tokens = torch.cat([self.tokens, tokens.cpu()[:, None]], dim=1)
         width = self.tokens.shape[1]
-        full = torch.nonzero(width - self.padding > self.net.context).flatten()  # rows that outgrew it
+        full = torch.nonzero(width - self.padding > self.limits).flatten()  # rows that outgrew theirs
         if len(full):
-            slid = [self.slid(self.tokens[row, int(self.padding[row]) :]) for row in full.tolist()]
+            slid = [self.slid(self.tokens[row, int(self.padding[row]) :], row) for row in full.tolist()]
             for row, tokens in zip(full.tolist(), slid):
                 self.tokens[row] = self._padded(tokens, width)
                 self.padding[row] = width - len(tokens)
@@ -81,12 +86,13 @@ class SamplingContext:
             self.net(torch.stack([slid[i][:-1] for i in same]).to(self.device), fresh)
             self.cache.put_rows(rows[same].to(self.device), fresh)
 
-    def slid(self, row: torch.Tensor) -> torch.Tensor:
+    def slid(self, row: torch.Tensor, index: int = 0) -> torch.Tensor:
         """The row's head and its latest whole bars within the budget; where those hold under half
         of it (a long bar), the mark of the bar it is cut in, then its latest tokens."""
-        kept = self._kept_start(row)
+        budget = int(self.limits[index]) // 2  # tokens the row keeps
+        kept = self._kept_start(row, budget)
         head, body = row[:kept], row[kept:]
-        room = self.budget - kept
+        room = budget - kept
         starts = torch.nonzero(torch.isin(body, self.marks)).flatten()  # (bars,)
         fitting = starts[len(body) - starts <= room]
         if len(fitting) and len(body) - int(fitting[0]) >= room // 2:
@@ -96,19 +102,19 @@ class SamplingContext:
         mark = body[int(before[-1]) : int(before[-1]) + 1] if len(before) else body[:0]
         return torch.cat([head, mark, body[len(body) - (room - len(mark)) :]])
 
-    def _kept_start(self, row: torch.Tensor) -> int:
+    def _kept_start(self, row: torch.Tensor, budget: int) -> int:
         """How many tokens of the row's start a slide keeps: its head, and the most of its first
         ``anchor_bars`` bars that fit in half the budget (the bars after them stay whole)."""
         starts = torch.nonzero(torch.isin(row[self.head :], self.marks)).flatten() + self.head
         for bars in range(min(self.anchor_bars, len(starts) - 1), 0, -1):
-            if int(starts[bars]) <= self.budget // 2:
+            if int(starts[bars]) <= budget // 2:
                 return int(starts[bars])
         return self.head
 
     def keep(self, rows: torch.Tensor) -> None:
         """Only these rows from now on (finished pieces stop costing: attention over a long cache
         is most of a step's time)."""
-        self.tokens, self.padding = self.tokens[rows], self.padding[rows]
+        self.tokens, self.padding, self.limits = self.tokens[rows], self.padding[rows], self.limits[rows]
         if self.cache is not None:
             self.cache.keep(rows.to(self.device))
 

@@ -68,6 +68,9 @@ class TransformerOptions(ComposeOptions):
     cache: bool = True  # false: recompute every step (same tokens; for checking the cache)
     # Bars of a piece's opening its context keeps when it slides (an opening to come back to); 0: none.
     anchor_bars: int = 0
+    # Tokens the guiding rows (no emotion, the mirrored one) read at most; 0: the model's context.
+    # Shorter, they infer less emotion from the piece so far, and guidance keeps its pull.
+    guidance_context: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -75,9 +78,10 @@ class TransformerOptions(ComposeOptions):
         in_range("top_p", self.top_p, 0, 1, low_open=True)
         in_range("guidance", self.guidance, 0, 10)
         in_range("valence_guidance", self.valence_guidance, 0, 10)
-        in_range("anchor_bars", self.anchor_bars, 0, 8)
-        if self.anchor_bars != int(self.anchor_bars):
-            raise RequestError(f"anchor_bars must be a whole number of bars, got {self.anchor_bars!r}")
+        for name, high in (("anchor_bars", 8), ("guidance_context", 100_000)):
+            in_range(name, getattr(self, name), 0, high)
+            if getattr(self, name) != int(getattr(self, name)):
+                raise RequestError(f"{name} must be a whole number, got {getattr(self, name)!r}")
         if not isinstance(self.cache, bool):
             raise RequestError(f"cache must be true or false, got {self.cache!r}")
 
@@ -130,6 +134,8 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
         net,
         [layout.row(openings[r], per_request[r][g]) for g in range(len(groups)) for r in range(n)],
         options.cache, layout.marks(), head=0 if layout.condition_every_bar else 1, anchor_bars=int(options.anchor_bars),
+        limits=[net.context if g == 0 or not options.guidance_context else min(net.context, int(options.guidance_context))
+                for g in range(len(groups)) for _ in range(n)],
     )  # fmt: skip
     marks_ids = layout.marks().to(device)
     uniforms = RequestUniforms([r.seed for r in requests])
