@@ -96,3 +96,20 @@ def test_a_preferred_renderer_is_used_where_installed_and_the_other_otherwise(mo
         audio.renderer("tinysoundfont")
     with pytest.raises(RequestError, match="renderer must be one of"):
         audio.renderer("timidity")
+
+
+def test_a_fluidsynth_that_hangs_gives_way_to_tinysoundfont_and_the_log_says_so(
+    tmp_path, midi, monkeypatch, caplog
+):
+    def hangs(command, **kwargs):
+        raise audio.subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(audio.subprocess, "run", hangs)
+    _check_wav(audio.render_wav(midi, tmp_path / "piece.wav", use="fluidsynth"), midi)
+    assert any("FluidSynth took over 120 s" in r.getMessage() and "TinySoundFont instead" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+    monkeypatch.setattr(audio, "_installed", lambda name: name == "fluidsynth")  # and without TinySoundFont:
+    with pytest.raises(
+        audio.AudioUnavailable, match="FluidSynth took over 120 s"
+    ):  # the pieces keep their MIDI
+        audio.render_wav(midi, tmp_path / "again.wav", use="fluidsynth")

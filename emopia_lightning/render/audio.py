@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ import numpy as np
 import symusic
 
 from emopia_lightning.errors import ProjectError, RequestError
+
+log = logging.getLogger(__name__)
 
 SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
 # Preferred first: the smaller GM fonts Debian ships.
@@ -115,7 +118,13 @@ def render_wav(midi_path: str | Path, wav_path: str | Path, sample_rate: int = S
     use = use or renderer()
     score = _score_in_seconds(Path(midi_path))
     if use == "fluidsynth":
-        audio = _fluidsynth(Path(midi_path), Path(wav_path), sample_rate)
+        try:
+            audio = _fluidsynth(Path(midi_path), Path(wav_path), sample_rate)
+        except AudioUnavailable as failed:  # a WAV from the other renderer rather than none
+            if not _installed("tinysoundfont"):
+                raise
+            log.warning("%s; rendered with TinySoundFont instead", failed)
+            audio = _tinysoundfont(score, sample_rate)
     elif use == "tinysoundfont":
         audio = _tinysoundfont(score, sample_rate)
     else:
@@ -142,13 +151,19 @@ def _faded_out(audio: np.ndarray, length: int, fade: int) -> np.ndarray:
     return out
 
 
+FLUIDSYNTH_TIMEOUT = 120  # seconds
+
+
 def _fluidsynth(midi_path: Path, wav_path: Path, sample_rate: int) -> np.ndarray:
     """(samples, 2) float32 of FluidSynth's rendering (written to ``wav_path``, then read back)."""
     command = [
         "fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate),
         "-F", str(wav_path), str(find_soundfont()), str(midi_path),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=FLUIDSYNTH_TIMEOUT)
+    except subprocess.TimeoutExpired:  # a stuck or starved FluidSynth must not end a training run
+        raise AudioUnavailable(f"FluidSynth took over {FLUIDSYNTH_TIMEOUT} s on {midi_path}") from None
     if result.returncode != 0 or not wav_path.is_file():
         raise AudioUnavailable(
             f"FluidSynth failed on {midi_path}: {(result.stderr or result.stdout).strip()[:300]}"
