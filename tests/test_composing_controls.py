@@ -77,14 +77,14 @@ def test_a_turning_musegan_piece_is_the_first_emotions_up_to_the_turn_and_the_se
 def test_a_transformer_piece_turns_exactly_at_its_bar(composer_checkpoint, monkeypatch):
     from emopia_lightning.models.transformer_composer import sampling
 
-    # One sampling a piece: the tiny composer's silent pieces would otherwise be sampled again from
+    # One sampling a piece (seed 8: one whose first bars hold notes): the tiny composer's silent pieces would otherwise be sampled again from
     # another stream, the turning one and the plain one not always alike.
     monkeypatch.setattr(sampling, "MAX_TRIES", 1)
     model, _ = load_composer(composer_checkpoint)
     options = {"final_chord": False, "guidance": 5.0}
     at_4, at_5, first = compose(model, [
-        PieceRequest("Q2", 8, 120, 5, then="Q4", turn=4), PieceRequest("Q2", 8, 120, 5, then="Q4", turn=5),
-        PieceRequest("Q2", 8, 120, 5),
+        PieceRequest("Q2", 8, 120, 8, then="Q4", turn=4), PieceRequest("Q2", 8, 120, 8, then="Q4", turn=5),
+        PieceRequest("Q2", 8, 120, 8),
     ], options)  # fmt: skip
     assert len(_notes(first, 0, 16)) > 0
     assert _notes(at_4, 0, 16) == _notes(first, 0, 16)  # the first emotion's piece up to bar 4
