@@ -77,8 +77,9 @@ def test_a_turning_musegan_piece_is_the_first_emotions_up_to_the_turn_and_the_se
 def test_a_transformer_piece_turns_exactly_at_its_bar(composer_checkpoint, monkeypatch):
     from emopia_lightning.models.transformer_composer import sampling
 
-    # One sampling a piece (seed 8: one whose first bars hold notes): the tiny composer's silent pieces would otherwise be sampled again from
-    # another stream, the turning one and the plain one not always alike.
+    # One sampling a piece (seed 8: one whose first bars hold notes): the tiny composer's silent
+    # pieces would otherwise be sampled again from another stream, the turning one and the plain
+    # one not always alike.
     monkeypatch.setattr(sampling, "MAX_TRIES", 1)
     model, _ = load_composer(composer_checkpoint)
     options = {"final_chord": False, "guidance": 5.0}
