@@ -149,7 +149,8 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
     pieces: list[list[int]] = [[vocabulary.bar] for _ in requests]
     # forbidden[0]: before a piece's last bar (no end token yet); forbidden[1]: in its last bar
     forbidden = torch.zeros(2, vocabulary.size, dtype=torch.bool)
-    forbidden[:, [PAD_ID, MASK_ID, *range(vocabulary.condition(0), vocabulary.size)]] = True
+    never = [PAD_ID, MASK_ID, *vocabulary.off_piano_ids, *range(vocabulary.condition(0), vocabulary.size)]
+    forbidden[:, never] = True
     forbidden[0, vocabulary.eos] = True
     forbidden = forbidden.to(device)
     while alive.any():
