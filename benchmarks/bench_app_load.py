@@ -61,6 +61,18 @@ def start_page(overrides: list[str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the page did not start: {' '.join(command)}")
 
 
+def stop_page(server: subprocess.Popen) -> None:
+    """Stop the page as Ctrl-C does; one that takes over a minute (a loaded machine) is killed, so
+    that a benchmark's figures still print."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        print("the page took over 60 s to stop; killed")
+        server.kill()
+        server.wait()
+
+
 def quick_composer() -> list[str]:
     """The page's options for a tiny Transformer composer, trained here for 2 steps (~20 s)."""
     run = Path(tempfile.mkdtemp(prefix="bench_app_composer_"))
@@ -146,8 +158,7 @@ def main() -> None:
         wall = time.perf_counter() - started
     finally:
         if server is not None:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
+            stop_page(server)
     total = args.clients * args.pieces
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")

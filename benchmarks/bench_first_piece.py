@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import tempfile
 import time
 
-from bench_app_load import start_page
+from bench_app_load import start_page, stop_page
 from omegaconf import open_dict
 
 from emopia_lightning.app.__main__ import emotion_reader, offered_generators
@@ -76,8 +75,7 @@ def main() -> None:
     try:
         page_seconds = in_the_browser(url)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        stop_page(server)
     alone = in_process(args.overrides)
     print(f"first piece on the page (click to player): {page_seconds:.2f} s; the same request in-process: "
           f"{alone:.2f} s; the page's own share {page_seconds - alone:+.2f} s")  # fmt: skip
