@@ -87,8 +87,9 @@ class SamplingContext:
             self.cache.put_rows(rows[same].to(self.device), fresh)
 
     def slid(self, row: torch.Tensor, index: int = 0) -> torch.Tensor:
-        """The row's head and its latest whole bars within the budget; where those hold under half
-        of it (a long bar), the mark of the bar it is cut in, then its latest tokens."""
+        """Row ``index``'s head (and opening bars) and its latest whole bars within its budget (half
+        its limit); where those hold under half of it (a long bar), the mark of the bar it is cut
+        in, then its latest tokens."""
         budget = int(self.limits[index]) // 2  # tokens the row keeps
         kept = self._kept_start(row, budget)
         head, body = row[:kept], row[kept:]

@@ -197,7 +197,7 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
 
 
 def tokens_to_notes(ids: np.ndarray, vocabulary: ComposerVocabulary, qpm: float) -> Notes:
-    """The notes REMI tokens stand for, placed in beats (a malformed note is skipped by MidiTok)."""
+    """The notes a composer's tokens stand for, placed in beats (a malformed note is skipped by MidiTok)."""
     score = vocabulary.score(ids)
     if not score.tracks:
         return Notes.from_beats([], [], [], [], qpm)
