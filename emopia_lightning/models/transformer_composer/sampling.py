@@ -42,7 +42,7 @@ import torch
 from emopia_lightning.composing.composer import ComposeOptions, in_range
 from emopia_lightning.composing.request import BEATS_PER_BAR, PieceRequest
 from emopia_lightning.data.composer_vocabulary import ComposerVocabulary
-from emopia_lightning.data.notes import Notes
+from emopia_lightning.data.notes import PIANO, Notes
 from emopia_lightning.data.tokens import MASK_ID, PAD_ID
 from emopia_lightning.errors import RequestError
 from emopia_lightning.models.components.decoder import DecoderTransformer
@@ -149,8 +149,7 @@ def sample_tokens(net: DecoderTransformer, layout: TokenLayout, conditional: boo
     pieces: list[list[int]] = [[vocabulary.bar] for _ in requests]
     # forbidden[0]: before a piece's last bar (no end token yet); forbidden[1]: in its last bar
     forbidden = torch.zeros(2, vocabulary.size, dtype=torch.bool)
-    never = [PAD_ID, MASK_ID, *vocabulary.off_piano_ids, *range(vocabulary.condition(0), vocabulary.size)]
-    forbidden[:, never] = True
+    forbidden[:, [PAD_ID, MASK_ID, *range(vocabulary.condition(0), vocabulary.size)]] = True
     forbidden[0, vocabulary.eos] = True
     forbidden = forbidden.to(device)
     while alive.any():
@@ -202,6 +201,10 @@ def tokens_to_notes(ids: np.ndarray, vocabulary: ComposerVocabulary, qpm: float)
     if not score.tracks:
         return Notes.from_beats([], [], [], [], qpm)
     notes = score.tracks[0].notes.numpy()
+    # MidiTok's REMI has one pitch above the piano (Pitch_109), which no clip holds but guidance
+    # can draw: such a note cannot be played, and is left out.
+    on_piano = (notes["pitch"] >= PIANO[0]) & (notes["pitch"] <= PIANO[1])
+    notes = {name: values[on_piano] for name, values in notes.items()}
     ticks = float(score.ticks_per_quarter)
     start = notes["time"] / ticks
     return Notes.from_beats(start, start + notes["duration"] / ticks, notes["pitch"], notes["velocity"], qpm)
