@@ -102,13 +102,6 @@ class ComposerVocabulary:
         return np.array([self._remi_ids[f"Pitch_{p}"] for p in range(PIANO[0], PIANO[1] + 1)])
 
     @cached_property
-    def off_piano_ids(self) -> list[int]:
-        """Pitch tokens above or below the piano: MidiTok's range ends one above it (Pitch_109), and
-        no clip holds them, so a composer must never write them."""
-        pitches = {name: int(name.split("_")[1]) for name in self._remi_ids if name.startswith("Pitch_")}
-        return [self._remi_ids[name] for name, p in pitches.items() if not PIANO[0] <= p <= PIANO[1]]
-
-    @cached_property
     def pitch_of_id(self) -> np.ndarray:
         """(size,) the MIDI pitch a token id plays, -1 for every other token."""
         table = np.full(self.size, -1, dtype=np.int16)
